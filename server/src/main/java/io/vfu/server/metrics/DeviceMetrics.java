@@ -1,0 +1,131 @@
+package io.vfu.server.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.vfu.protocol.Command;
+import io.vfu.protocol.Errno;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The metrics of one served device, every series tagged {@code device}. Meters on the request path are looked
+ * up once and cached here, so recording costs no map lookup of tags per message.
+ *
+ * <p>Names follow Prometheus conventions: counters end in {@code _total}, durations are in seconds, sizes in
+ * bytes (Micrometer's Prometheus registry appends the suffixes to the base names used here).
+ */
+public final class DeviceMetrics {
+
+    /** How DMA reached guest memory. */
+    public enum DmaMode { MMAP, MESSAGE }
+
+    /** Direction of a DMA transfer, seen from the device. */
+    public enum DmaDirection { READ, WRITE }
+
+    private final MeterRegistry registry;
+    private final Tags deviceTag;
+    private final Map<Command, Timer> commandTimers = new EnumMap<>(Command.class);
+    private final Timer unknownCommandTimer;
+    private final Map<Long, Counter> errors = new ConcurrentHashMap<>();
+    private final Counter sessionsOpened;
+    private final Counter sessionsClosed;
+    private final Counter sessionsRefused;
+    private final Counter[][] dmaBytes = new Counter[DmaMode.values().length][DmaDirection.values().length];
+    private final Map<String, Counter> irqIndexDisables = new ConcurrentHashMap<>();
+    private final Map<String, Counter> setIrqs = new ConcurrentHashMap<>();
+
+    public DeviceMetrics(MeterRegistry registry, String device) {
+        this.registry = registry;
+        this.deviceTag = Tags.of("device", device);
+        for (Command c : Command.values()) {
+            commandTimers.put(c, commandTimer(c.name()));
+        }
+        unknownCommandTimer = commandTimer("UNKNOWN");
+        sessionsOpened = Counter.builder("vfu.sessions.opened").description("Client sessions opened")
+                .tags(deviceTag).register(registry);
+        sessionsClosed = Counter.builder("vfu.sessions.closed").description("Client sessions closed")
+                .tags(deviceTag).register(registry);
+        sessionsRefused = Counter.builder("vfu.sessions.refused")
+                .description("Connections refused (device busy or peer not allowed)")
+                .tags(deviceTag).register(registry);
+        for (DmaMode m : DmaMode.values()) {
+            for (DmaDirection d : DmaDirection.values()) {
+                dmaBytes[m.ordinal()][d.ordinal()] = Counter.builder("vfu.dma")
+                        .baseUnit("bytes").description("Bytes moved by device DMA")
+                        .tags(deviceTag).tag("mode", m.name().toLowerCase())
+                        .tag("direction", d.name().toLowerCase()).register(registry);
+            }
+        }
+    }
+
+    private Timer commandTimer(String command) {
+        return Timer.builder("vfu.command").description("vfio-user commands handled, by command")
+                .tags(deviceTag).tag("command", command)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(1_000))
+                .maximumExpectedValue(Duration.ofSeconds(10))
+                .register(registry);
+    }
+
+    /** The timer of a command, or of unknown commands when {@code command} is null. */
+    public Timer command(Command command) {
+        return command == null ? unknownCommandTimer : commandTimers.get(command);
+    }
+
+    /** Counts one error reply sent with {@code errno}. */
+    public void error(long errno) {
+        errors.computeIfAbsent(errno, e -> {
+            Errno named = Errno.fromCode(e);
+            return Counter.builder("vfu.errors").description("Error replies sent, by errno")
+                    .tags(deviceTag).tag("errno", named != null ? named.name() : Long.toString(e))
+                    .register(registry);
+        }).increment();
+    }
+
+    public void sessionOpened() {
+        sessionsOpened.increment();
+    }
+
+    public void sessionClosed() {
+        sessionsClosed.increment();
+    }
+
+    public void sessionRefused() {
+        sessionsRefused.increment();
+    }
+
+    public void dma(DmaMode mode, DmaDirection direction, long bytes) {
+        dmaBytes[mode.ordinal()][direction.ordinal()].increment(bytes);
+    }
+
+    /** Counts a SET_IRQS that disabled a whole IRQ index (the event dynamic MSI-X append avoids). */
+    public void irqIndexDisabled(String index) {
+        irqIndexDisables.computeIfAbsent(index, i -> Counter.builder("vfu.irq.index.disables")
+                .description("SET_IRQS requests that disabled a whole IRQ index")
+                .tags(deviceTag).tag("index", i).register(registry)).increment();
+    }
+
+    /** Counts a SET_IRQS request by index and action. */
+    public void setIrqs(String index, String action) {
+        setIrqs.computeIfAbsent(index + '/' + action, k -> Counter.builder("vfu.set.irqs")
+                .description("SET_IRQS requests, by index and action")
+                .tags(deviceTag).tag("index", index).tag("action", action).register(registry)).increment();
+    }
+
+    /** Registers a counter whose value is read from {@code source} at scrape time. */
+    public <T> void functionCounter(String name, String description, Tags tags, T source, ToDoubleFunction<T> f) {
+        io.micrometer.core.instrument.FunctionCounter.builder(name, source, f).description(description)
+                .tags(deviceTag).tags(tags).register(registry);
+    }
+
+    /** Registers a gauge whose value is read from {@code source} at scrape time. */
+    public <T> void gauge(String name, String description, Tags tags, T source, ToDoubleFunction<T> f) {
+        io.micrometer.core.instrument.Gauge.builder(name, source, f).description(description)
+                .tags(deviceTag).tags(tags).register(registry);
+    }
+}
