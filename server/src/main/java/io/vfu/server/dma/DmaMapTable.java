@@ -1,0 +1,155 @@
+package io.vfu.server.dma;
+
+import io.vfu.protocol.Errno;
+import io.vfu.protocol.MessageException;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * The DMA windows of one session (spec {@code VFIO_USER_DMA_MAP} / {@code VFIO_USER_DMA_UNMAP}). Windows never
+ * overlap; a map over an existing window fails with EEXIST, an unmap must name a window exactly.
+ *
+ * <p>Locking: a direct (mmap) access holds the read lock for the copy, and unmap takes the write lock, so unmap
+ * returns only after in-flight direct DMA into that window has finished (spec: "release all references ...
+ * before replying"). A message-DMA access only <em>resolves</em> its window under the lock and never holds it
+ * across the socket round trip: holding it would let a client that waits for its DMA_UNMAP reply before
+ * answering our DMA_READ deadlock the session.
+ */
+public final class DmaMapTable implements AutoCloseable {
+
+    /** Releases what backs a window (munmap and close the fd); called exactly once per window. */
+    @FunctionalInterface
+    public interface Release {
+        void release();
+    }
+
+    private record Entry(DmaMapping mapping, Release release) { }
+
+    private final TreeMap<Long, Entry> windows = new TreeMap<>(Comparator.comparing(Long::longValue, Long::compareUnsigned));
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private final int maxMaps;
+
+    /** @param maxMaps the negotiated {@code max_dma_maps} */
+    public DmaMapTable(int maxMaps) {
+        this.maxMaps = maxMaps;
+    }
+
+    /**
+     * Adds a window. On failure {@code release} is NOT called: the caller still owns what it passed.
+     *
+     * @throws MessageException EEXIST if it overlaps a window, ENOSPC past {@code max_dma_maps}
+     */
+    public void map(DmaMapping mapping, Release release) throws MessageException {
+        lock.writeLock().lock();
+        try {
+            if (windows.size() >= maxMaps) {
+                throw new MessageException(Errno.ENOSPC, "max_dma_maps (" + maxMaps + ") reached");
+            }
+            Map.Entry<Long, Entry> below = windows.floorEntry(mapping.last());
+            // Rule: the only window that can overlap is the one starting at or below our last byte.
+            if (below != null && below.getValue().mapping().overlaps(mapping.address(), mapping.last())) {
+                throw new MessageException(Errno.EEXIST, "DMA window overlaps an existing one");
+            }
+            windows.put(mapping.address(), new Entry(mapping, release));
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Removes the window that starts at {@code address} with exactly {@code size}, after in-flight direct DMA
+     * into it has finished, and releases it.
+     *
+     * @throws MessageException ENOENT when no window matches exactly
+     */
+    public DmaMapping unmap(long address, long size) throws MessageException {
+        Entry e;
+        lock.writeLock().lock();
+        try {
+            e = windows.get(address);
+            if (e == null || e.mapping().size() != size) {
+                throw new MessageException(Errno.ENOENT, "no DMA window matches exactly");
+            }
+            windows.remove(address);
+        } finally {
+            lock.writeLock().unlock();
+        }
+        e.release().release();
+        return e.mapping();
+    }
+
+    /** Removes and releases every window (DMA_UNMAP with the unmap-all flag, and session end). */
+    public int unmapAll() {
+        List<Entry> all;
+        lock.writeLock().lock();
+        try {
+            all = new ArrayList<>(windows.values());
+            windows.clear();
+        } finally {
+            lock.writeLock().unlock();
+        }
+        for (Entry e : all) {
+            e.release().release();
+        }
+        return all.size();
+    }
+
+    public int size() {
+        lock.readLock().lock();
+        try {
+            return windows.size();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** A direct copy into or out of mapped memory, run while the window cannot be unmapped. */
+    @FunctionalInterface
+    public interface DirectAccess {
+        void access(MemorySegment window, long offset);
+    }
+
+    /**
+     * Resolves {@code [address, address + length)} to one window with the needed permission. If the window is
+     * mmap'd, runs {@code direct} under the read lock and returns empty; otherwise returns the window so the
+     * caller can go by message, without any lock held.
+     *
+     * @throws MessageException EFAULT when the range is not inside one window, EPERM when the permission is
+     *                          missing, EINVAL for a non-positive length
+     */
+    public Optional<DmaMapping> access(long address, long length, boolean write, DirectAccess direct)
+            throws MessageException {
+        if (length <= 0) {
+            throw new MessageException(Errno.EINVAL, "DMA length must be positive");
+        }
+        lock.readLock().lock();
+        try {
+            Map.Entry<Long, Entry> e = windows.floorEntry(address);
+            if (e == null || !e.getValue().mapping().contains(address, length)) {
+                throw new MessageException(Errno.EFAULT, "DMA range is not inside one mapped window");
+            }
+            DmaMapping m = e.getValue().mapping();
+            if (write ? !m.writable() : !m.readable()) {
+                throw new MessageException(Errno.EPERM, "DMA window does not allow " + (write ? "writes" : "reads"));
+            }
+            if (m.segment().isPresent()) {
+                direct.access(m.segment().get(), address - m.address());
+                return Optional.empty();
+            }
+            return Optional.of(m);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        unmapAll();
+    }
+}
