@@ -52,6 +52,10 @@ public final class UnixSocketTransport implements Transport {
     private final ReentrantLock receiveLock = new ReentrantLock();
     private final ReentrantLock sendLock = new ReentrantLock();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private static final int[] NONE = new int[0];
+
+    /** Fds received for the message being read; owned here until it is delivered or refused. */
+    private int[] held = NONE;
     private MemorySegment receiveBuffer = Arena.ofAuto().allocate(4096, 8);
     private MemorySegment sendBuffer = Arena.ofAuto().allocate(4096, 8);
 
@@ -98,19 +102,18 @@ public final class UnixSocketTransport implements Transport {
     @Override
     public Frame receive() throws IOException, FramingException, TooManyFdsException {
         receiveLock.lock();
-        int[] fds = null;
         try {
             if (closed.get()) {
                 throw new ClosedChannelException();
             }
             long first = in.receive(receiveBuffer, 0, Header.SIZE);
-            fds = in.takeFds();
+            held = in.takeFds();
             if (first == 0) {
                 // Clean end of stream on a message boundary (no fds can come with zero bytes).
-                closeAll(fds);
+                closeHeld();
                 return null;
             }
-            fds = readFully(first, Header.SIZE, "header", fds);
+            readFully(first, Header.SIZE, "header");
             Header h = Header.decode(receiveBuffer.asSlice(0, Header.SIZE).asByteBuffer())
                     .validate(limits.maxMessageSize());
             int total = (int) h.size();
@@ -119,27 +122,24 @@ public final class UnixSocketTransport implements Transport {
                 MemorySegment.copy(receiveBuffer, 0, bigger, 0, Header.SIZE);
                 receiveBuffer = bigger;
             }
-            fds = readFully(Header.SIZE, total, "payload", fds);
+            readFully(Header.SIZE, total, "payload");
             ByteBuffer payload = ByteBuffer.allocate(total - Header.SIZE).order(ByteOrder.LITTLE_ENDIAN);
             MemorySegment.copy(receiveBuffer, ValueLayout.JAVA_BYTE, Header.SIZE,
                     payload.array(), 0, total - Header.SIZE);
             if (receiveBuffer.byteSize() > RETAINED_BUFFER) {
                 receiveBuffer = Arena.ofAuto().allocate(4096, 8);
             }
-            if (fds.length > limits.maxMsgFds()) {
-                int got = fds.length;
-                closeAll(fds);
-                fds = null;
+            if (held.length > limits.maxMsgFds()) {
+                int got = held.length;
+                closeHeld();
                 throw new TooManyFdsException(h, got, limits.maxMsgFds());
             }
-            Frame f = new Frame(h, payload, fds.length == 0 ? ReceivedFds.none() : ReceivedFds.adopt(fds));
-            fds = null;
-            return f;
+            ReceivedFds fds = held.length == 0 ? ReceivedFds.none() : ReceivedFds.adopt(held);
+            held = NONE;
+            return new Frame(h, payload, fds);
         } catch (IOException | FramingException | RuntimeException e) {
             // Rule: an fd received with a message that is not delivered is closed here, never leaked.
-            if (fds != null) {
-                closeAll(fds);
-            }
+            closeHeld();
             if (closed.get() && e instanceof NativeCallException) {
                 throw new ClosedChannelException();
             }
@@ -150,18 +150,24 @@ public final class UnixSocketTransport implements Transport {
     }
 
     /** Reads until {@code end} bytes of the message are in the receive buffer, collecting any fds. */
-    private int[] readFully(long have, long end, String what, int[] fds) throws IOException {
+    private void readFully(long have, long end, String what) throws IOException {
         while (have < end) {
             long n = in.receive(receiveBuffer, have, end - have);
-            fds = concat(fds, in.takeFds());
+            held = concat(held, in.takeFds());
             if (n == 0) {
-                closeAll(fds);
                 throw new EOFException("peer closed in the middle of a message " + what + " (" + have
                         + " of " + end + " bytes)");
             }
             have += n;
         }
-        return fds;
+    }
+
+    private void closeHeld() {
+        int[] h = held;
+        held = NONE;
+        for (int fd : h) {
+            OwnedFd.closeRaw(fd);
+        }
     }
 
     private static int[] concat(int[] a, int[] b) {
@@ -174,12 +180,6 @@ public final class UnixSocketTransport implements Transport {
         int[] r = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, r, a.length, b.length);
         return r;
-    }
-
-    private static void closeAll(int[] fds) {
-        for (int fd : fds) {
-            OwnedFd.closeRaw(fd);
-        }
     }
 
     @Override
