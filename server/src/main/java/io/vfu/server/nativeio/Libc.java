@@ -68,6 +68,12 @@ final class Libc {
             bind("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle SHUTDOWN =
             bind("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle SOCKET =
+            bind("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle BIND =
+            bind("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle LISTEN =
+            bind("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle SYSCONF = LINKER.downcallHandle(
             LIBC.find("sysconf").orElseThrow(), FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
 
@@ -300,6 +306,46 @@ final class Libc {
         }
         if (r < 0) {
             throw new NativeCallException("shutdown", errno(st));
+        }
+    }
+
+    static int socket(int domain, int type, int protocol) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        int r;
+        try {
+            r = (int) SOCKET.invokeExact(st, domain, type, protocol);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (r < 0) {
+            throw new NativeCallException("socket", errno(st));
+        }
+        return r;
+    }
+
+    static void bind(int fd, MemorySegment addr, int len) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        int r;
+        try {
+            r = (int) BIND.invokeExact(st, fd, addr, len);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (r < 0) {
+            throw new NativeCallException("bind", errno(st));
+        }
+    }
+
+    static void listen(int fd, int backlog) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        int r;
+        try {
+            r = (int) LISTEN.invokeExact(st, fd, backlog);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (r < 0) {
+            throw new NativeCallException("listen", errno(st));
         }
     }
 

@@ -7,10 +7,13 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
+import io.vfu.server.nativeio.Fds;
+import io.vfu.server.nativeio.OwnedFd;
+import io.vfu.server.nativeio.UnixListenSocket;
 import org.newsclub.net.unix.AFUNIXServerSocket;
+import org.newsclub.net.unix.FileDescriptorCast;
 import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
@@ -18,9 +21,8 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
 /**
  * A listening vfio-user socket (spec "Authentication": AF_UNIX relies on the socket file's permissions).
  *
- * <p>The socket is never reachable with a wider mode than 0600: it is bound inside a fresh 0700 directory
- * next to the target, chmod-ed to 0600, then renamed onto the target path (rename is atomic, and a connect
- * resolves the path to the bound inode). An existing file at the target is replaced only when it is a socket
+ * <p>The socket is never reachable with a wider mode than 0600: it is bound, chmod-ed to 0600 and only then
+ * put in listening state ({@link UnixListenSocket}); junixsocket then accepts on that fd. An existing file at the target is replaced only when it is a socket
  * that nothing listens on (a stale one); a live socket or any other file is refused. Closing removes the
  * socket file if it is still the one this listener created.
  */
@@ -45,26 +47,20 @@ public final class UnixSocketListener implements AutoCloseable {
     public static UnixSocketListener bind(Path path) throws IOException {
         Path target = path.toAbsolutePath();
         removeIfStale(target);
-        Path dir = Files.createTempDirectory(target.getParent(), ".vfu-",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        Path tmp = dir.resolve("s");
-        AFUNIXServerSocket server = null;
+        OwnedFd fd = UnixListenSocket.bindAndListen(target, PosixFilePermissions.fromString("rw-------"), 16);
         try {
-            server = AFUNIXServerSocket.newInstance();
-            server.bind(AFUNIXSocketAddress.of(tmp), 16);
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            AFUNIXServerSocket server =
+                    FileDescriptorCast.using(Fds.toFileDescriptor(fd.fd())).as(AFUNIXServerSocket.class);
+            fd.release();
             Object key = Files.readAttributes(target, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
                     .fileKey();
             return new UnixSocketListener(server, target, key);
         } catch (IOException | RuntimeException e) {
-            if (server != null) {
-                server.close();
+            if (fd.isOpen()) {
+                fd.close();
+                Files.deleteIfExists(target);
             }
             throw e;
-        } finally {
-            Files.deleteIfExists(tmp);
-            Files.deleteIfExists(dir);
         }
     }
 
@@ -84,7 +80,8 @@ public final class UnixSocketListener implements AutoCloseable {
             if (e instanceof BindException) {
                 throw e;
             }
-            // Connection refused: nobody listens; the rename in bind() replaces the stale file.
+            // Connection refused: nobody listens, so the file is stale and can go.
+            Files.deleteIfExists(target);
         }
     }
 
