@@ -13,6 +13,7 @@ public final class ReceivedFds implements AutoCloseable {
 
     private static final int[] EMPTY = new int[0];
     private static final int GONE = -1;
+    private static final ReceivedFds NONE = new ReceivedFds(EMPTY);
 
     private final int[] fds;
 
@@ -20,9 +21,9 @@ public final class ReceivedFds implements AutoCloseable {
         this.fds = fds;
     }
 
-    /** No fds (shared, nothing to close). */
+    /** No fds: one shared immutable instance (nothing to take, nothing to close). */
     public static ReceivedFds none() {
-        return new ReceivedFds(EMPTY);
+        return NONE;
     }
 
     /** Takes ownership of the raw fds, in the order they arrived. */
