@@ -12,6 +12,8 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,6 +42,7 @@ public final class Connection implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
     private static final AtomicInteger THREADS = new AtomicInteger();
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+    private static final ScheduledThreadPoolExecutor TIMERS = timers();
 
     private record Pending(CompletableFuture<Frame> future, int command) {
     }
@@ -53,6 +56,13 @@ public final class Connection implements AutoCloseable {
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     private final Thread reader;
     private volatile Throwable closeCause;
+
+    private static ScheduledThreadPoolExecutor timers() {
+        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1,
+                Thread.ofPlatform().daemon().name("vfu-request-timeouts").factory());
+        t.setRemoveOnCancelPolicy(true);
+        return t;
+    }
 
     private Connection(Transport transport, CommandHandler handler, Duration defaultTimeout, String name) {
         this.transport = Objects.requireNonNull(transport);
@@ -132,9 +142,11 @@ public final class Connection implements AutoCloseable {
         }
         long nanos = timeout.toNanos();
         if (nanos > 0 && !future.isDone()) {
-            CompletableFuture.delayedExecutor(nanos, TimeUnit.NANOSECONDS).execute(() -> future
-                    .completeExceptionally(new RequestTimeoutException("no reply to command " + command
-                            + " msg_id " + id + " within " + timeout)));
+            ScheduledFuture<?> timer = TIMERS.schedule(() -> future.completeExceptionally(
+                    new RequestTimeoutException("no reply to command " + command + " msg_id " + id + " within "
+                            + timeout)), nanos, TimeUnit.NANOSECONDS);
+            // Rule: an answered request drops its timer at once, so timers never pile up at high rates.
+            future.whenComplete((r, e) -> timer.cancel(false));
         }
         return future;
     }

@@ -44,6 +44,7 @@ import org.newsclub.net.unix.AFUNIXSocketPair;
 public final class UnixSocketTransport implements Transport {
 
     private static final int RETAINED_BUFFER = 64 * 1024;
+    private static final int ECONNRESET = 104;
 
     private final AFUNIXSocketChannel channel;
     private final TransportLimits limits;
@@ -106,7 +107,16 @@ public final class UnixSocketTransport implements Transport {
             if (closed.get()) {
                 throw new ClosedChannelException();
             }
-            long first = in.receive(receiveBuffer, 0, Header.SIZE);
+            long first;
+            try {
+                first = in.receive(receiveBuffer, 0, Header.SIZE);
+            } catch (NativeCallException e) {
+                if (e.errno() != ECONNRESET) {
+                    throw e;
+                }
+                // The peer closed with our data unread: between messages that is just a disconnect.
+                first = 0;
+            }
             held = in.takeFds();
             if (first == 0) {
                 // Clean end of stream on a message boundary (no fds can come with zero bytes).
@@ -152,7 +162,15 @@ public final class UnixSocketTransport implements Transport {
     /** Reads until {@code end} bytes of the message are in the receive buffer, collecting any fds. */
     private void readFully(long have, long end, String what) throws IOException {
         while (have < end) {
-            long n = in.receive(receiveBuffer, have, end - have);
+            long n;
+            try {
+                n = in.receive(receiveBuffer, have, end - have);
+            } catch (NativeCallException e) {
+                if (e.errno() != ECONNRESET) {
+                    throw e;
+                }
+                n = 0;
+            }
             held = concat(held, in.takeFds());
             if (n == 0) {
                 throw new EOFException("peer closed in the middle of a message " + what + " (" + have

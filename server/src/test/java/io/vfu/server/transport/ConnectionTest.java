@@ -282,4 +282,25 @@ class ConnectionTest {
             }
         }
     }
+
+    @Test
+    void brokenFramingFromThePeerClosesTheSessionAndFailsPendingRequests() throws Exception {
+        UnixSocketTransport[] t = UnixSocketTransport.pair(TransportLimits.DEFAULT);
+        Connection client = Connection.start(t[0], (x, f) -> { }, LONG, "cli");
+        toClose.add(client);
+        toClose.add(t[1]);
+        try (EventFd e = EventFd.create()) {
+            int before = FdCount.open();
+            CompletableFuture<Frame> f = client.request(Command.REGION_READ, bytes());
+            t[1].receive().close();
+            // A reply header announcing 100 bytes, with an fd, then the peer disconnects after 20 bytes.
+            t[1].sendRaw(Messages.concat(Messages.header(0, 9, 100, Header.TYPE_REPLY), new byte[20]), e.fd().fd());
+            t[1].close();
+            ExecutionException ex = assertThrows(ExecutionException.class, () -> f.get(5, TimeUnit.SECONDS));
+            assertInstanceOf(ConnectionClosedException.class, ex.getCause());
+            assertInstanceOf(java.io.EOFException.class, ex.getCause().getCause());
+            assertThrows(ExecutionException.class, () -> client.closeFuture().get(5, TimeUnit.SECONDS));
+            assertEquals(before - 2, FdCount.open(), "both socket fds and the fd sent with the broken reply are gone");
+        }
+    }
 }
