@@ -25,6 +25,11 @@ public final class Fds {
         return FileDescriptorCast.unsafeUsing(fd).getFileDescriptor();
     }
 
+    /** The real uid of this process (getuid(2)), to compare with a peer's SO_PEERCRED uid. */
+    public static long currentUid() {
+        return Libc.getuid();
+    }
+
     /** Whether {@code fd} is an open descriptor of this process (fcntl F_GETFD). */
     public static boolean isOpen(int fd) {
         try {

@@ -74,6 +74,8 @@ final class Libc {
             bind("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle LISTEN =
             bind("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle GETUID = LINKER.downcallHandle(
+            LIBC.find("getuid").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle SYSCONF = LINKER.downcallHandle(
             LIBC.find("sysconf").orElseThrow(), FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
 
@@ -306,6 +308,15 @@ final class Libc {
         }
         if (r < 0) {
             throw new NativeCallException("shutdown", errno(st));
+        }
+    }
+
+    /** getuid(2), which cannot fail; widened from uid_t (u32). */
+    static long getuid() {
+        try {
+            return Integer.toUnsignedLong((int) GETUID.invokeExact());
+        } catch (Throwable t) {
+            throw rethrow(t);
         }
     }
 

@@ -57,6 +57,8 @@ public final class UnixSocketTransport implements Transport {
 
     /** Fds received for the message being read; owned here until it is delivered or refused. */
     private int[] held = NONE;
+    /** The kernel cut this message's control data (cannot happen with SocketIo's 253-fd buffer; refused if so). */
+    private boolean truncated;
     private MemorySegment receiveBuffer = Arena.ofAuto().allocate(4096, 8);
     private MemorySegment sendBuffer = Arena.ofAuto().allocate(4096, 8);
 
@@ -118,6 +120,7 @@ public final class UnixSocketTransport implements Transport {
                 first = 0;
             }
             held = in.takeFds();
+            truncated = in.truncated();
             if (first == 0) {
                 // Clean end of stream on a message boundary (no fds can come with zero bytes).
                 closeHeld();
@@ -139,8 +142,8 @@ public final class UnixSocketTransport implements Transport {
             if (receiveBuffer.byteSize() > RETAINED_BUFFER) {
                 receiveBuffer = Arena.ofAuto().allocate(4096, 8);
             }
-            if (held.length > limits.maxMsgFds()) {
-                int got = held.length;
+            if (held.length > limits.maxMsgFds() || truncated) {
+                int got = truncated ? -1 : held.length;
                 closeHeld();
                 throw new TooManyFdsException(h, got, limits.maxMsgFds());
             }
@@ -172,6 +175,7 @@ public final class UnixSocketTransport implements Transport {
                 n = 0;
             }
             held = concat(held, in.takeFds());
+            truncated |= in.truncated();
             if (n == 0) {
                 throw new EOFException("peer closed in the middle of a message " + what + " (" + have
                         + " of " + end + " bytes)");

@@ -1,6 +1,10 @@
 package io.vfu.server.bench;
 
 import io.vfu.protocol.Header;
+import io.vfu.server.nativeio.Fds;
+import io.vfu.server.nativeio.SocketIo;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import io.vfu.server.transport.Frame;
 import io.vfu.server.transport.TransportLimits;
 import io.vfu.server.transport.UnixSocketTransport;
@@ -22,10 +26,11 @@ public final class PingPong {
 
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
-        for (int round = 0; round < 2; round++) {
+        for (int round = 0; round < 3; round++) {
             report("transport", transport(n));
             report("raw junixsocket", raw(n, false));
             report("raw 16+8 reads", raw(n, true));
+            report("SocketIo 16+8", socketIo(n));
         }
     }
 
@@ -118,6 +123,42 @@ public final class PingPong {
         a.close();
         echo.join();
         b.close();
+        return ns;
+    }
+
+    /** FFM recvmsg/sendmsg through {@link SocketIo} alone, 16 then 8 bytes: the floor under the transport. */
+    private static long[] socketIo(int n) throws Exception {
+        AFUNIXSocketPair<AFUNIXSocketChannel> p = AFUNIXSocketPair.open();
+        SocketIo a = new SocketIo(Fds.toInt(p.getSocket1().getFileDescriptor()));
+        SocketIo ain = new SocketIo(Fds.toInt(p.getSocket1().getFileDescriptor()));
+        SocketIo b = new SocketIo(Fds.toInt(p.getSocket2().getFileDescriptor()));
+        SocketIo bin = new SocketIo(Fds.toInt(p.getSocket2().getFileDescriptor()));
+        int[] none = new int[0];
+        Thread echo = Thread.ofPlatform().daemon().start(() -> {
+            MemorySegment buf = Arena.ofAuto().allocate(24);
+            try {
+                while (true) {
+                    if (bin.receive(buf, 0, 16) == 0 || bin.receive(buf, 16, 8) == 0) {
+                        return;
+                    }
+                    b.send(buf, 24, none);
+                }
+            } catch (Exception ignored) {
+                // closed
+            }
+        });
+        MemorySegment buf = Arena.ofAuto().allocate(24);
+        long[] ns = new long[n];
+        for (int i = 0; i < n; i++) {
+            long t0 = System.nanoTime();
+            a.send(buf, 24, none);
+            ain.receive(buf, 0, 16);
+            ain.receive(buf, 16, 8);
+            ns[i] = System.nanoTime() - t0;
+        }
+        p.getSocket1().close();
+        echo.join();
+        p.getSocket2().close();
         return ns;
     }
 }

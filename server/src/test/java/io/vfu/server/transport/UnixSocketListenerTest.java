@@ -41,6 +41,8 @@ class UnixSocketListenerTest {
             PeerCredentials pc = server.peerCredentials();
             assertEquals(((Number) Files.getAttribute(mine, "unix:uid")).longValue(), pc.uid());
             assertEquals(ProcessHandle.current().pid(), pc.pid());
+            assertTrue(pc.isSameUser());
+            assertFalse(new PeerCredentials(pc.pid(), pc.uid() + 1, pc.gid()).isSameUser());
             client.send(Messages.command(3, 1, 2), ByteBuffer.wrap(new byte[] {9, 8}));
             try (Frame f = server.receive()) {
                 assertEquals(3, f.header().msgId());
