@@ -93,9 +93,17 @@ public final class VfioUserClient implements AutoCloseable {
         return connection.request(command.code(), payload, timeout, fds);
     }
 
-    /** Sends a command and blocks for its reply. Never call this from a {@link DmaHandler}. */
+    /**
+     * Sends a command and blocks for its reply.
+     *
+     * @throws IllegalStateException when called from a {@link DmaHandler} (the reader thread, which would
+     *                               have to read the very reply it waits for)
+     */
     public Frame call(Command command, ByteBuffer payload, int... fds)
             throws IOException, ErrorReplyException, TimeoutException {
+        if (connection.onReaderThread()) {
+            throw new IllegalStateException("call() on the reader thread would deadlock; use request()");
+        }
         try {
             return request(command, payload, fds).get();
         } catch (InterruptedException e) {

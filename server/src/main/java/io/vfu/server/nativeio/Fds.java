@@ -30,6 +30,14 @@ public final class Fds {
         return Libc.getuid();
     }
 
+    /** Clears O_NONBLOCK on {@code fd}. */
+    public static void setBlocking(int fd) throws NativeCallException {
+        int flags = Libc.fcntl(fd, Libc.F_GETFL, 0);
+        if ((flags & Libc.O_NONBLOCK) != 0) {
+            Libc.fcntl(fd, Libc.F_SETFL, flags & ~Libc.O_NONBLOCK);
+        }
+    }
+
     /** Whether {@code fd} is an open descriptor of this process (fcntl F_GETFD). */
     public static boolean isOpen(int fd) {
         try {

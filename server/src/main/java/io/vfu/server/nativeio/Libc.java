@@ -31,6 +31,9 @@ final class Libc {
     static final int MFD_CLOEXEC = 0x1;
     static final int F_DUPFD_CLOEXEC = 1030;
     static final int F_GETFD = 1;
+    static final int F_GETFL = 3;
+    static final int F_SETFL = 4;
+    static final int O_NONBLOCK = 0x800;
     static final int PROT_READ = 0x1;
     static final int PROT_WRITE = 0x2;
     static final int MAP_SHARED = 0x1;

@@ -98,6 +98,11 @@ public final class Connection implements AutoCloseable {
         return !closed.get();
     }
 
+    /** Whether the calling thread is this connection's reader (where waiting for a reply would deadlock). */
+    public boolean onReaderThread() {
+        return Thread.currentThread() == reader;
+    }
+
     /** Requests sent and not yet answered, failed or timed out. */
     public int pendingCount() {
         return pending.size();

@@ -69,6 +69,8 @@ public final class UnixSocketTransport implements Transport {
         // Fd reception is done by SocketIo; junixsocket must never pick fds up itself.
         channel.setAncillaryReceiveBufferSize(0);
         int fd = Fds.toInt(channel.getFileDescriptor());
+        // Rule: SocketIo relies on blocking calls; a reader must sleep in recvmsg, not spin on EAGAIN.
+        Fds.setBlocking(fd);
         this.in = new SocketIo(fd);
         this.out = new SocketIo(fd);
     }

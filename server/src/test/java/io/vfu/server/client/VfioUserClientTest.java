@@ -147,4 +147,38 @@ class VfioUserClientTest {
             assertInstanceOf(java.io.IOException.class, closed.getCause());
         }
     }
+
+    @Test
+    void blockingCallFromTheDmaHandlerIsRefusedInsteadOfDeadlocking() throws Exception {
+        Path sock = dir.resolve("r.sock");
+        AtomicReference<VfioUserClient> self = new AtomicReference<>();
+        AtomicReference<Throwable> seen = new AtomicReference<>();
+        DmaHandler reentrant = new DmaHandler() {
+            @Override
+            public ByteBuffer read(long address, long count) throws MessageException {
+                try {
+                    self.get().call(Command.REGION_READ, ByteBuffer.allocate(0)).close();
+                } catch (Exception | Error e) {
+                    seen.set(e);
+                }
+                throw new MessageException(Errno.EAGAIN, "refused");
+            }
+
+            @Override
+            public void write(long address, ByteBuffer data) {
+            }
+        };
+        try (UnixSocketListener l = UnixSocketListener.bind(sock);
+                VfioUserClient client = VfioUserClient.connect(sock, reentrant);
+                Connection srv = Connection.start(l.accept(TransportLimits.DEFAULT), (c, f) -> c.reply(f.header()),
+                        Duration.ofSeconds(5), "srv")) {
+            self.set(client);
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> srv.request(Command.DMA_READ, dmaHeader(0x1000, 4)).get(5, TimeUnit.SECONDS));
+            assertEquals(Errno.EAGAIN.code(), ((ErrorReplyException) e.getCause()).errno());
+            assertInstanceOf(IllegalStateException.class, seen.get());
+            // The client is still fully usable from its own threads.
+            client.call(Command.REGION_READ, ByteBuffer.allocate(0)).close();
+        }
+    }
 }
