@@ -20,6 +20,7 @@ import java.lang.invoke.VarHandle;
  * returns the raw result on success and throws {@link NativeCallException} with the captured errno on
  * failure, retrying {@code EINTR} where the call is idempotent.
  */
+@SuppressWarnings("restricted") // binding libc is this class's one job
 final class Libc {
 
     static final int EINTR = 4;

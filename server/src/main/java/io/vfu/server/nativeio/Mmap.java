@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code offset} and {@link #segment()} is the exact requested slice. The mapping outlives the fd it came
  * from; {@link #close()} unmaps it (once). The segment must not be used after close.
  */
+@SuppressWarnings("restricted") // sizing the segment mmap returned
 public final class Mmap implements AutoCloseable {
 
     private final MemorySegment base;

@@ -74,15 +74,16 @@ public final class UnixSocketListener implements AutoCloseable {
         if (!a.isOther()) {
             throw new FileAlreadyExistsException(target.toString(), null, "exists and is not a socket");
         }
-        try (AFUNIXSocketChannel probe = AFUNIXSocketChannel.open(AFUNIXSocketAddress.of(target))) {
-            throw new BindException("a server is already listening on " + target);
+        AFUNIXSocketChannel probe;
+        try {
+            probe = AFUNIXSocketChannel.open(AFUNIXSocketAddress.of(target));
         } catch (SocketException e) {
-            if (e instanceof BindException) {
-                throw e;
-            }
             // Connection refused: nobody listens, so the file is stale and can go.
             Files.deleteIfExists(target);
+            return;
         }
+        probe.close();
+        throw new BindException("a server is already listening on " + target);
     }
 
     /** The socket path. */

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
+@SuppressWarnings("try")
 class NativeIoTest {
 
     @Test

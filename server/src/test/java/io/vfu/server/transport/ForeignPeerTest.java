@@ -25,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * fds crossing in both directions. python3 (3.9+, for socket.send_fds and os.eventfd) is required: if it is
  * missing the test fails, it does not skip.
  */
+@SuppressWarnings("try")
 class ForeignPeerTest {
 
     @TempDir

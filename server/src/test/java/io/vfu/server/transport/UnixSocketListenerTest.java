@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXServerSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 
+@SuppressWarnings("try")
 class UnixSocketListenerTest {
 
     @TempDir
