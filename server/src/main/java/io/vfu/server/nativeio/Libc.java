@@ -1,0 +1,398 @@
+package io.vfu.server.nativeio;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The few libc calls this project needs, bound once through the FFM API (no JNI of our own). Each wrapper
+ * returns the raw result on success and throws {@link NativeCallException} with the captured errno on
+ * failure, retrying {@code EINTR} where the call is idempotent.
+ */
+@SuppressWarnings("restricted") // binding libc is this class's one job
+final class Libc {
+
+    static final int EINTR = 4;
+    static final int EAGAIN = 11;
+
+    static final int O_CLOEXEC = 0x80000;
+    static final int EFD_CLOEXEC = O_CLOEXEC;
+    static final int EFD_NONBLOCK = 0x800;
+    static final int MFD_CLOEXEC = 0x1;
+    static final int F_DUPFD_CLOEXEC = 1030;
+    static final int F_GETFD = 1;
+    static final int F_GETFL = 3;
+    static final int F_SETFL = 4;
+    static final int O_NONBLOCK = 0x800;
+    static final int PROT_READ = 0x1;
+    static final int PROT_WRITE = 0x2;
+    static final int MAP_SHARED = 0x1;
+    static final short POLLIN = 0x1;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LIBC = LINKER.defaultLookup();
+    private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO =
+            CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+
+    private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle FCNTL =
+            bind("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle EVENTFD =
+            bind("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle READ =
+            bind("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle WRITE =
+            bind("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle POLL =
+            bind("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle MMAP = bind("mmap",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle MUNMAP =
+            bind("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle MEMFD_CREATE =
+            bind("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle FTRUNCATE =
+            bind("ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle RECVMSG =
+            bind("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle SENDMSG =
+            bind("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle SHUTDOWN =
+            bind("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle SOCKET =
+            bind("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle BIND =
+            bind("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle LISTEN =
+            bind("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle GETUID = LINKER.downcallHandle(
+            LIBC.find("getuid").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle SYSCONF = LINKER.downcallHandle(
+            LIBC.find("sysconf").orElseThrow(), FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
+
+    private static final int SC_PAGESIZE = 30;
+
+    /** The system page size, for mmap offset alignment. */
+    static final long PAGE_SIZE = pageSize();
+
+    /** Per-thread errno capture segment: calls on the latency path allocate nothing. */
+    private static final ThreadLocal<MemorySegment> STATE =
+            ThreadLocal.withInitial(() -> Arena.global().allocate(CAPTURE));
+
+    private Libc() {
+    }
+
+    private static MethodHandle bind(String name, FunctionDescriptor fd) {
+        return LINKER.downcallHandle(LIBC.find(name).orElseThrow(), fd, CAPTURE_ERRNO);
+    }
+
+    private static long pageSize() {
+        try {
+            return (long) SYSCONF.invokeExact(SC_PAGESIZE);
+        } catch (Throwable t) {
+            throw new ExceptionInInitializerError(t);
+        }
+    }
+
+    private static int errno(MemorySegment state) {
+        return (int) ERRNO.get(state, 0L);
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            return r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new IllegalStateException(t);
+    }
+
+    /** close(2). EINTR is not retried: on Linux the fd is released even then. */
+    static void close(int fd) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        int r;
+        try {
+            r = (int) CLOSE.invokeExact(st, fd);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (r < 0 && errno(st) != EINTR) {
+            throw new NativeCallException("close", errno(st));
+        }
+    }
+
+    static int fcntl(int fd, int cmd, int arg) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        int r;
+        try {
+            r = (int) FCNTL.invokeExact(st, fd, cmd, arg);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (r < 0) {
+            throw new NativeCallException("fcntl", errno(st));
+        }
+        return r;
+    }
+
+    static int eventfd(int initval, int flags) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        int r;
+        try {
+            r = (int) EVENTFD.invokeExact(st, initval, flags);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (r < 0) {
+            throw new NativeCallException("eventfd", errno(st));
+        }
+        return r;
+    }
+
+    /** read(2) retrying EINTR; returns bytes read, or -1 for EAGAIN on a non-blocking fd. */
+    static long read(int fd, MemorySegment buf, long count) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        while (true) {
+            long r;
+            try {
+                r = (long) READ.invokeExact(st, fd, buf, count);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+            if (r >= 0) {
+                return r;
+            }
+            int e = errno(st);
+            if (e == EAGAIN) {
+                return -1;
+            }
+            if (e != EINTR) {
+                throw new NativeCallException("read", e);
+            }
+        }
+    }
+
+    /** write(2) retrying EINTR; returns bytes written, or -1 for EAGAIN on a non-blocking fd. */
+    static long write(int fd, MemorySegment buf, long count) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        while (true) {
+            long r;
+            try {
+                r = (long) WRITE.invokeExact(st, fd, buf, count);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+            if (r >= 0) {
+                return r;
+            }
+            int e = errno(st);
+            if (e == EAGAIN) {
+                return -1;
+            }
+            if (e != EINTR) {
+                throw new NativeCallException("write", e);
+            }
+        }
+    }
+
+    /** poll(2) for POLLIN on one fd; true when readable within the timeout. */
+    static boolean pollIn(int fd, int timeoutMillis) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        try (Arena arena = Arena.ofConfined()) {
+            // struct pollfd { int fd; short events; short revents; }
+            MemorySegment pfd = arena.allocate(8, 4);
+            pfd.set(JAVA_INT, 0, fd);
+            pfd.set(JAVA_SHORT, 4, POLLIN);
+            pfd.set(JAVA_SHORT, 6, (short) 0);
+            while (true) {
+                int r;
+                try {
+                    r = (int) POLL.invokeExact(st, pfd, 1L, timeoutMillis);
+                } catch (Throwable t) {
+                    throw rethrow(t);
+                }
+                if (r >= 0) {
+                    return r > 0 && (pfd.get(JAVA_SHORT, 6) & POLLIN) != 0;
+                }
+                if (errno(st) != EINTR) {
+                    throw new NativeCallException("poll", errno(st));
+                }
+            }
+        }
+    }
+
+    static MemorySegment mmap(long length, int prot, int flags, int fd, long offset)
+            throws NativeCallException {
+        MemorySegment st = STATE.get();
+        MemorySegment r;
+        try {
+            r = (MemorySegment) MMAP.invokeExact(st, MemorySegment.NULL, length, prot, flags, fd, offset);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        // MAP_FAILED is (void *) -1.
+        if (r.address() == -1L) {
+            throw new NativeCallException("mmap", errno(st));
+        }
+        return r;
+    }
+
+    static void munmap(MemorySegment addr, long length) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        int r;
+        try {
+            r = (int) MUNMAP.invokeExact(st, addr, length);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (r < 0) {
+            throw new NativeCallException("munmap", errno(st));
+        }
+    }
+
+    /** recvmsg(2) retrying EINTR; returns bytes received (0 at end of stream). */
+    static long recvmsg(int fd, MemorySegment msghdr, int flags) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        while (true) {
+            long r;
+            try {
+                r = (long) RECVMSG.invokeExact(st, fd, msghdr, flags);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+            if (r >= 0) {
+                return r;
+            }
+            if (errno(st) != EINTR) {
+                throw new NativeCallException("recvmsg", errno(st));
+            }
+        }
+    }
+
+    /** sendmsg(2) retrying EINTR; returns bytes sent. */
+    static long sendmsg(int fd, MemorySegment msghdr, int flags) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        while (true) {
+            long r;
+            try {
+                r = (long) SENDMSG.invokeExact(st, fd, msghdr, flags);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+            if (r >= 0) {
+                return r;
+            }
+            if (errno(st) != EINTR) {
+                throw new NativeCallException("sendmsg", errno(st));
+            }
+        }
+    }
+
+    static void shutdown(int fd, int how) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        int r;
+        try {
+            r = (int) SHUTDOWN.invokeExact(st, fd, how);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (r < 0) {
+            throw new NativeCallException("shutdown", errno(st));
+        }
+    }
+
+    /** getuid(2), which cannot fail; widened from uid_t (u32). */
+    static long getuid() {
+        try {
+            return Integer.toUnsignedLong((int) GETUID.invokeExact());
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int socket(int domain, int type, int protocol) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        int r;
+        try {
+            r = (int) SOCKET.invokeExact(st, domain, type, protocol);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (r < 0) {
+            throw new NativeCallException("socket", errno(st));
+        }
+        return r;
+    }
+
+    static void bind(int fd, MemorySegment addr, int len) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        int r;
+        try {
+            r = (int) BIND.invokeExact(st, fd, addr, len);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (r < 0) {
+            throw new NativeCallException("bind", errno(st));
+        }
+    }
+
+    static void listen(int fd, int backlog) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        int r;
+        try {
+            r = (int) LISTEN.invokeExact(st, fd, backlog);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (r < 0) {
+            throw new NativeCallException("listen", errno(st));
+        }
+    }
+
+    static int memfdCreate(String name, int flags) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        int r;
+        try (Arena arena = Arena.ofConfined()) {
+            r = (int) MEMFD_CREATE.invokeExact(st, arena.allocateFrom(name), flags);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (r < 0) {
+            throw new NativeCallException("memfd_create", errno(st));
+        }
+        return r;
+    }
+
+    static void ftruncate(int fd, long length) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        while (true) {
+            int r;
+            try {
+                r = (int) FTRUNCATE.invokeExact(st, fd, length);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+            if (r == 0) {
+                return;
+            }
+            if (errno(st) != EINTR) {
+                throw new NativeCallException("ftruncate", errno(st));
+            }
+        }
+    }
+}
