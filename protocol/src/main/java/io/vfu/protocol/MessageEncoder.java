@@ -1,0 +1,65 @@
+package io.vfu.protocol;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Writes a {@link Message} as header plus payload. {@link #encodedSize} tells callers how big a buffer to
+ * take from a pool first. Data payloads are copied once, from the record's view into the output.
+ */
+public final class MessageEncoder {
+
+    private MessageEncoder() {
+    }
+
+    /** Whole message size in bytes, header included. */
+    public static int encodedSize(Message m) {
+        return Math.addExact(Header.SIZE, m.payloadSize());
+    }
+
+    /** The header this message is sent with. {@code extraFlags} may hold {@link Header#FLAG_NO_REPLY}. */
+    public static Header header(int msgId, Message m, int extraFlags) {
+        if ((extraFlags & ~Header.FLAG_NO_REPLY) != 0) {
+            throw new IllegalArgumentException("only No_reply may be added: 0x" + Integer.toHexString(extraFlags));
+        }
+        int size = encodedSize(m);
+        return switch (m) {
+            case Message.Request r -> new Header(msgId, r.commandCode(), size,
+                    Header.TYPE_COMMAND | extraFlags, 0);
+            case Message.Reply r -> new Header(msgId, r.commandCode(), size, Header.TYPE_REPLY, 0);
+            case ErrorReply e -> new Header(msgId, e.command(), Header.SIZE,
+                    Header.TYPE_REPLY | Header.FLAG_ERROR, e.errno());
+            case Unknown u -> throw new IllegalArgumentException("an unknown message cannot be encoded");
+        };
+    }
+
+    /**
+     * Writes the message at {@code out}'s position and advances it by {@link #encodedSize}. The buffer's byte
+     * order is left as it was.
+     *
+     * @throws java.nio.BufferOverflowException if {@code out} has less room than {@link #encodedSize}
+     */
+    public static void encode(int msgId, Message m, int extraFlags, ByteBuffer out) {
+        Header h = header(msgId, m, extraFlags);
+        if (out.remaining() < h.size()) {
+            throw new java.nio.BufferOverflowException();
+        }
+        ByteOrder saved = out.order();
+        h.encode(out);
+        out.order(ByteOrder.LITTLE_ENDIAN);
+        int start = out.position();
+        m.writePayload(out);
+        out.order(saved);
+        if (out.position() - start != h.payloadSize()) {
+            throw new IllegalStateException(m.getClass().getName() + " wrote " + (out.position() - start)
+                    + " bytes, declared " + h.payloadSize());
+        }
+    }
+
+    /** Encodes into a new heap buffer, flipped for reading. */
+    public static ByteBuffer encode(int msgId, Message m, int extraFlags) {
+        ByteBuffer out = ByteBuffer.allocate(encodedSize(m));
+        encode(msgId, m, extraFlags, out);
+        return out.flip();
+    }
+}
