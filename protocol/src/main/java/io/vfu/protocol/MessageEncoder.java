@@ -22,6 +22,9 @@ public final class MessageEncoder {
         if ((extraFlags & ~Header.FLAG_NO_REPLY) != 0) {
             throw new IllegalArgumentException("only No_reply may be added: 0x" + Integer.toHexString(extraFlags));
         }
+        if (m instanceof Unknown) {
+            throw new IllegalArgumentException("an unknown message cannot be encoded");
+        }
         int size = encodedSize(m);
         return switch (m) {
             case Message.Request r -> new Header(msgId, r.commandCode(), size,
@@ -61,5 +64,44 @@ public final class MessageEncoder {
         ByteBuffer out = ByteBuffer.allocate(encodedSize(m));
         encode(msgId, m, extraFlags, out);
         return out.flip();
+    }
+
+    /**
+     * Hot path, zero intermediate copy: writes the header and fixed fields of a REGION_READ reply carrying
+     * {@code count} data bytes, advances {@code out} past the whole message and returns a writable view of
+     * the data area for the device to fill in place.
+     */
+    public static ByteBuffer regionReadReplyInPlace(int msgId, long offset, long region, int count,
+                                                    ByteBuffer out) {
+        Checks.u32(region, "region");
+        return inPlace(new Header(msgId, Command.REGION_READ.code(), Header.SIZE + RegionRead.FIXED + (long) count,
+                Header.TYPE_REPLY, 0), out, b -> b.putLong(offset).putInt((int) region).putInt(count), count);
+    }
+
+    /**
+     * Hot path, zero intermediate copy: writes the header and fixed fields of a DMA_WRITE request carrying
+     * {@code count} data bytes and returns a writable view of the data area (see
+     * {@link #regionReadReplyInPlace}).
+     */
+    public static ByteBuffer dmaWriteRequestInPlace(int msgId, long address, int count, ByteBuffer out) {
+        return inPlace(new Header(msgId, Command.DMA_WRITE.code(), Header.SIZE + DmaWrite.FIXED + (long) count,
+                Header.TYPE_COMMAND, 0), out, b -> b.putLong(address).putLong(count), count);
+    }
+
+    private static ByteBuffer inPlace(Header h, ByteBuffer out, java.util.function.Consumer<ByteBuffer> fixed,
+                                      int count) {
+        if (count < 0) {
+            throw new IllegalArgumentException("count " + count);
+        }
+        if (out.remaining() < h.size()) {
+            throw new java.nio.BufferOverflowException();
+        }
+        ByteOrder saved = out.order();
+        h.encode(out);
+        fixed.accept(out.order(ByteOrder.LITTLE_ENDIAN));
+        out.order(saved);
+        ByteBuffer data = out.slice(out.position(), count);
+        out.position(out.position() + count);
+        return data;
     }
 }

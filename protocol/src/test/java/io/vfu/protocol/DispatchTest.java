@@ -26,6 +26,12 @@ class DispatchTest {
     }
 
     @Test
+    void unknownCannotBeEncoded() {
+        assertThrows(IllegalArgumentException.class,
+                () -> MessageEncoder.encode(1, new Unknown(new Header(1, 14, 16, 0, 0)), 0));
+    }
+
+    @Test
     void framingErrors() {
         // size below the header, size above the maximum, type 2
         for (String hex : new String[] {"0100 0400 0f000000 00000000 00000000",
