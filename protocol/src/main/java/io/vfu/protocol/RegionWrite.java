@@ -1,0 +1,93 @@
+package io.vfu.protocol;
+
+import java.nio.ByteBuffer;
+
+/**
+ * {@code VFIO_USER_REGION_WRITE}. Request: {@code offset u64, region u32, count u32, data} (16 + count
+ * bytes; count derived from the data). Reply: {@code offset u64, region u32, count u32} (16 bytes).
+ *
+ * <p>Errors: count above max_data_xfer_size is E2BIG; payload length not matching count, offset + count
+ * wrapping, or fds attached is EINVAL.
+ */
+public final class RegionWrite {
+
+    public static final int FIXED = 16;
+
+    private RegionWrite() {
+    }
+
+    /** @param data the bytes to write, a read-only view (see {@link Bytes}) */
+    public record Request(long offset, long region, ByteBuffer data) implements Message.Request {
+
+        public Request {
+            Checks.u32(region, "region");
+            data = Bytes.view(data);
+        }
+
+        @Override
+        public ByteBuffer data() {
+            return Bytes.cursor(data);
+        }
+
+        public long count() {
+            return data.remaining();
+        }
+
+        @Override
+        public Command command() {
+            return Command.REGION_WRITE;
+        }
+
+        @Override
+        public int payloadSize() {
+            return FIXED + data.remaining();
+        }
+
+        @Override
+        public void writePayload(ByteBuffer out) {
+            out.putLong(offset).putInt((int) region).putInt(data.remaining()).put(data.duplicate());
+        }
+    }
+
+    public record Reply(long offset, long region, long count) implements Message.Reply {
+
+        public Reply {
+            Checks.u32(region, "region");
+            Checks.u32(count, "count");
+        }
+
+        @Override
+        public Command command() {
+            return Command.REGION_WRITE;
+        }
+
+        @Override
+        public int payloadSize() {
+            return FIXED;
+        }
+
+        @Override
+        public void writePayload(ByteBuffer out) {
+            out.putLong(offset).putInt((int) region).putInt((int) count);
+        }
+    }
+
+    static RegionWrite.Request decodeRequest(Payload p, int fdCount, Limits limits) throws MessageException {
+        p.requireAtLeast(FIXED, "REGION_WRITE");
+        Checks.noFds(fdCount, "REGION_WRITE");
+        long count = p.u32(12);
+        Checks.xfer(count, limits, "REGION_WRITE");
+        p.requireSize(FIXED + count, "REGION_WRITE");
+        long offset = p.u64(0);
+        Checks.noWrap(offset, count, "REGION_WRITE");
+        return new RegionWrite.Request(offset, p.u32(8), p.bytes(FIXED, (int) count));
+    }
+
+    static RegionWrite.Reply decodeReply(Payload p, int fdCount, Limits limits) throws MessageException {
+        p.requireSize(FIXED, "REGION_WRITE reply");
+        Checks.noFds(fdCount, "REGION_WRITE reply");
+        RegionWrite.Reply r = new RegionWrite.Reply(p.u64(0), p.u32(8), p.u32(12));
+        Checks.xfer(r.count(), limits, "REGION_WRITE reply");
+        return r;
+    }
+}

@@ -1,0 +1,125 @@
+package io.vfu.protocol;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code VFIO_USER_REGION_WRITE_MULTI}. Request: {@code wr_cnt u64} then wr_cnt entries of
+ * {@code offset u64, region u32, count u32, data[8]} (24 bytes each; only the first count data bytes are
+ * meaningful, the rest are ignored on decode and zero on encode). Reply: {@code wr_cnt u64}.
+ *
+ * <p>Errors (EINVAL): wr_cnt not matching the payload (checked before any allocation), an entry count above 8
+ * or offset + count wrapping, fds attached.
+ */
+public final class RegionWriteMulti {
+
+    public static final int ENTRY = 24;
+    public static final int MAX_DATA = 8;
+
+    private RegionWriteMulti() {
+    }
+
+    /** One coalesced write; {@code data} holds 0..8 bytes. */
+    public record Write(long offset, long region, ByteBuffer data) {
+
+        public Write {
+            Checks.u32(region, "region");
+            data = Bytes.view(data);
+            if (data.remaining() > MAX_DATA) {
+                throw new IllegalArgumentException("a coalesced write carries at most 8 bytes");
+            }
+        }
+
+        @Override
+        public ByteBuffer data() {
+            return Bytes.cursor(data);
+        }
+
+        public long count() {
+            return data.remaining();
+        }
+    }
+
+    public record Request(List<Write> writes) implements Message.Request {
+
+        public Request {
+            writes = List.copyOf(writes);
+        }
+
+        public long wrCnt() {
+            return writes.size();
+        }
+
+        @Override
+        public Command command() {
+            return Command.REGION_WRITE_MULTI;
+        }
+
+        @Override
+        public int payloadSize() {
+            return 8 + ENTRY * writes.size();
+        }
+
+        @Override
+        public void writePayload(ByteBuffer out) {
+            out.putLong(writes.size());
+            for (Write w : writes) {
+                int n = w.data.remaining();
+                out.putLong(w.offset).putInt((int) w.region).putInt(n).put(w.data.duplicate());
+                for (int i = n; i < MAX_DATA; i++) {
+                    out.put((byte) 0);
+                }
+            }
+        }
+    }
+
+    /** @param wrCnt the number of writes completed (u64) */
+    public record Reply(long wrCnt) implements Message.Reply {
+
+        @Override
+        public Command command() {
+            return Command.REGION_WRITE_MULTI;
+        }
+
+        @Override
+        public int payloadSize() {
+            return 8;
+        }
+
+        @Override
+        public void writePayload(ByteBuffer out) {
+            out.putLong(wrCnt);
+        }
+    }
+
+    static RegionWriteMulti.Request decodeRequest(Payload p, int fdCount) throws MessageException {
+        p.requireAtLeast(8, "REGION_WRITE_MULTI");
+        Checks.noFds(fdCount, "REGION_WRITE_MULTI");
+        long wrCnt = p.u64(0);
+        // Rule: wr_cnt matches the entries present, checked (unsigned) before anything is allocated.
+        long present = (p.size() - 8) / ENTRY;
+        if (wrCnt != present || (p.size() - 8) % ENTRY != 0) {
+            throw Checks.inval("REGION_WRITE_MULTI: wr_cnt " + Long.toUnsignedString(wrCnt)
+                    + " does not match a payload of " + p.size() + " bytes");
+        }
+        List<Write> writes = new ArrayList<>((int) wrCnt);
+        for (int i = 0; i < wrCnt; i++) {
+            int at = 8 + i * ENTRY;
+            long offset = p.u64(at);
+            long count = p.u32(at + 12);
+            if (count > MAX_DATA) {
+                throw Checks.inval("REGION_WRITE_MULTI: write " + i + " count " + count + " exceeds 8");
+            }
+            Checks.noWrap(offset, count, "REGION_WRITE_MULTI");
+            writes.add(new Write(offset, p.u32(at + 8), p.bytes(at + 16, (int) count)));
+        }
+        return new RegionWriteMulti.Request(writes);
+    }
+
+    static RegionWriteMulti.Reply decodeReply(Payload p, int fdCount) throws MessageException {
+        p.requireSize(8, "REGION_WRITE_MULTI reply");
+        Checks.noFds(fdCount, "REGION_WRITE_MULTI reply");
+        return new RegionWriteMulti.Reply(p.u64(0));
+    }
+}
