@@ -23,6 +23,7 @@ final class ConfigLayout {
     static final int CMD_INTX_DISABLE = 1 << 10;
     static final int STATUS_INTERRUPT = 1 << 3;
     static final int STATUS_CAP_LIST = 1 << 4;
+    static final int STATUS_RECEIVED_MASTER_ABORT = 1 << 13;
     /** Status bits that are write-1-to-clear: parity, target/master aborts, SERR, detected parity. */
     static final int STATUS_W1C = 0xF900;
 

@@ -79,6 +79,11 @@ final class ConfigSpace implements DwordAccess {
         System.arraycopy(initial, 0, data, 0, data.length);
     }
 
+    /** The function saw its own bus-master request fail (DMA fault): Status.Received Master Abort, W1C. */
+    void setReceivedMasterAbort() {
+        data[COMMAND >>> 2] |= STATUS_RECEIVED_MASTER_ABORT << 16;
+    }
+
     boolean busMaster() {
         return (data[COMMAND >>> 2] & CMD_BUS_MASTER) != 0;
     }

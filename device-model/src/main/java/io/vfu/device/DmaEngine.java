@@ -29,6 +29,7 @@ public final class DmaEngine {
 
     private final MsixTable msix;
     private final ImsStore ims;
+    private final ConfigSpace configSpace;
     private final int maxTransfer;
     private final Runnable workAvailable;
     private final AtomicBoolean running = new AtomicBoolean();
@@ -58,8 +59,9 @@ public final class DmaEngine {
     private final Runnable claimStep = this::claim;
     private final Runnable finishStep = this::finish;
 
-    DmaEngine(MsixTable msix, ImsStore ims, int maxTransfer, Runnable workAvailable) {
+    DmaEngine(MsixTable msix, ImsStore ims, ConfigSpace configSpace, int maxTransfer, Runnable workAvailable) {
         this.msix = msix;
+        this.configSpace = configSpace;
         this.ims = ims;
         this.maxTransfer = maxTransfer;
         this.workAvailable = workAvailable;
@@ -109,6 +111,9 @@ public final class DmaEngine {
         lastStatus = resultStatus;
         if (resultStatus != STATUS_SUCCESS) {
             errorCount++;
+        }
+        if (resultStatus >= STATUS_READ_FAULT) {
+            configSpace.setReceivedMasterAbort(); // Rule: a failed bus-master access is visible in Status.
         }
         if (resultStatus == STATUS_DESCRIPTOR_FAULT || resultStatus == STATUS_BAD_IRQ) {
             return; // no valid selector to raise

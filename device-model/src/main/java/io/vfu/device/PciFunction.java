@@ -44,7 +44,7 @@ public final class PciFunction {
         this.msix = new MsixTable(config.msixTableSize(), sink);
         this.ims = new ImsStore(config.imsEntryCount(), sink, budget, errors);
         this.configSpace = new ConfigSpace(config, msix, intx);
-        this.dma = new DmaEngine(msix, ims, config.dmaMaxTransfer(), workAvailable);
+        this.dma = new DmaEngine(msix, ims, configSpace, config.dmaMaxTransfer(), workAvailable);
         this.registers = new DeviceRegisters(msix, ims, budget, errors, intx, dma);
         this.irqs = new VfioIrqs(msix, intx, budget, errors);
     }
