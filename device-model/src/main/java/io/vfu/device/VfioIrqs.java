@@ -25,6 +25,7 @@ final class VfioIrqs {
     private final IntxLine intx;
     private final VectorBudget budget;
     private final ErrorRegister errors;
+    private final IrqInfo[] infos = new IrqInfo[IrqIndex.COUNT];
     private IrqTarget err;
     private IrqTarget req;
 
@@ -33,9 +34,19 @@ final class VfioIrqs {
         this.intx = intx;
         this.budget = budget;
         this.errors = errors;
+        for (int i = 0; i < infos.length; i++) {
+            infos[i] = describe(i);
+        }
     }
 
     IrqInfo info(int index) {
+        if (index < 0 || index >= infos.length) {
+            throw DeviceException.invalid("no IRQ index " + index);
+        }
+        return infos[index];
+    }
+
+    private IrqInfo describe(int index) {
         return switch (index) {
             case IrqIndex.INTX -> new IrqInfo(index, 1, true, true, true, false);
             // No MSI capability: the index exists with no vectors (as kernel vfio-pci reports it).
@@ -131,7 +142,7 @@ final class VfioIrqs {
     }
 
     private List<IrqTarget> assign(int index, int first, int n, List<IrqTarget> targets) {
-        List<IrqTarget> dropped = new ArrayList<>(0);
+        List<IrqTarget> dropped = List.of();
         if (index != IrqIndex.MSIX) {
             IrqTarget t = targets.isEmpty() ? null : targets.get(0);
             IrqTarget old = switch (index) {
@@ -139,8 +150,7 @@ final class VfioIrqs {
                 case IrqIndex.ERR -> swapErr(t);
                 default -> swapReq(t);
             };
-            addDropped(dropped, old, t);
-            return dropped;
+            return addDropped(dropped, old, t);
         }
         // Rule: all or nothing. Count the units this request needs net of the ones it frees.
         int net = 0;
@@ -168,19 +178,26 @@ final class VfioIrqs {
             IrqTarget t = targets.isEmpty() ? null : targets.get(i);
             if (t == null) {
                 msix.setEntryMask(v, true); // de-assign: the host masks the entry first
-                addDropped(dropped, msix.swapTarget(v, null), null);
+                dropped = addDropped(dropped, msix.swapTarget(v, null), null);
             } else {
-                addDropped(dropped, msix.swapTarget(v, t), t);
+                dropped = addDropped(dropped, msix.swapTarget(v, t), t);
                 msix.setEntryMask(v, false); // the funnel delivers a latched signal through t
             }
         }
         return dropped;
     }
 
-    private static void addDropped(List<IrqTarget> dropped, IrqTarget old, IrqTarget replacement) {
-        if (old != null && old != replacement) {
-            dropped.add(old);
+    /** Add {@code old} unless it is kept; allocates the list only when something is dropped. */
+    private static List<IrqTarget> addDropped(List<IrqTarget> dropped, IrqTarget old, IrqTarget replacement) {
+        if (old == null || old == replacement) {
+            return dropped;
         }
+        if (dropped.isEmpty() && !(dropped instanceof ArrayList)) {
+            return List.of(old); // the common single de-assign: one small immutable list
+        }
+        List<IrqTarget> list = dropped instanceof ArrayList<IrqTarget> a ? a : new ArrayList<>(dropped);
+        list.add(old);
+        return list;
     }
 
     private IrqTarget swapErr(IrqTarget t) {
@@ -196,15 +213,15 @@ final class VfioIrqs {
     }
 
     private List<IrqTarget> disable(int index) {
-        List<IrqTarget> dropped = new ArrayList<>(0);
+        List<IrqTarget> dropped = new ArrayList<>();
         switch (index) {
             case IrqIndex.INTX -> {
-                addDropped(dropped, intx.swapTarget(null), null);
+                dropped = addDropped(dropped, intx.swapTarget(null), null);
                 intx.setVfioMasked(false);
             }
             case IrqIndex.MSIX -> deassignAllMsix(dropped);
-            case IrqIndex.ERR -> addDropped(dropped, swapErr(null), null);
-            case IrqIndex.REQ -> addDropped(dropped, swapReq(null), null);
+            case IrqIndex.ERR -> dropped = addDropped(dropped, swapErr(null), null);
+            case IrqIndex.REQ -> dropped = addDropped(dropped, swapReq(null), null);
             default -> { }
         }
         return dropped;
@@ -225,11 +242,10 @@ final class VfioIrqs {
     List<IrqTarget> releaseSession() {
         List<IrqTarget> dropped = new ArrayList<>();
         deassignAllMsix(dropped);
-        addDropped(dropped, intx.swapTarget(null), null);
+        dropped = addDropped(dropped, intx.swapTarget(null), null);
         intx.setVfioMasked(false);
-        addDropped(dropped, swapErr(null), null);
-        addDropped(dropped, swapReq(null), null);
-        return dropped;
+        dropped = addDropped(dropped, swapErr(null), null);
+        return addDropped(dropped, swapReq(null), null);
     }
 
     /** Trigger the REQ target (ask the client to release the device). */
