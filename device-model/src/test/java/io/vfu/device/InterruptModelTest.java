@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Model-based property test: random sequences of program, mask, unmask, function mask, enable, disable, fire,
- * append, de-assign, IMS allocate/release and reset, run against the device and against a tiny reference model
+ * append, de-assign, SET_IRQS index disable, IMS allocate/release and reset, run against the device and against a tiny reference model
  * written from the PCI rules. After every step: the delivered messages match exactly (same order, same
  * message as it reads at that moment, nothing while masked), the PBA and IMS pending bits match, the budget
  * matches, and fired == delivered + pending + coalesced + dropped + discarded-by-reset.
@@ -256,10 +256,21 @@ class InterruptModelTest {
                 d.write(RegionIndex.BAR4, 16L * e + 12, (m ? 1 : 0) | (r ? 4 : 0));
                 ref.imsControl(e, m, r);
                 what = "ims control " + e + " mask=" + m + " release=" + r;
-            } else if (op < 98) {
+            } else if (op < 97) {
                 d.write(RegionIndex.BAR0, DeviceRegisters.DOORBELL_IMS, e);
                 ref.fireIms(e);
                 what = "fire ims " + e;
+            } else if (op < 98) {
+                List<IrqTarget> dropped = dev.setIrqs(IrqIndex.MSIX, IrqAction.TRIGGER, 0, 0, IrqData.NONE);
+                int had = 0;
+                for (int x = 0; x < N; x++) {
+                    if (ref.target[x] != null) {
+                        had++;
+                        ref.deassign(x);
+                    }
+                }
+                assertEquals(had, dropped.size());
+                what = "disable index";
             } else {
                 dev.reset();
                 ref.reset();
