@@ -17,6 +17,7 @@ final class ConfigSpace implements DwordAccess {
     private final int[] initial;
     private final MsixTable msix;
     private final IntxLine intx;
+    private Runnable busMasterChanged = () -> { };
 
     ConfigSpace(DeviceConfig c, MsixTable msix, IntxLine intx) {
         this.msix = msix;
@@ -74,6 +75,11 @@ final class ConfigSpace implements DwordAccess {
         put(offset + 4, 0, 0xFFFFFFFF, 0); // sizes < 4 GiB: the whole upper half is address
     }
 
+    /** Hook called after Bus Master Enable changes (the DMA engine resumes queued work). */
+    void onBusMasterChange(Runnable hook) {
+        this.busMasterChanged = hook;
+    }
+
     /** Reset to power-on values; MSI-X Enable/Function Mask clear with it. */
     void reset() {
         System.arraycopy(initial, 0, data, 0, data.length);
@@ -106,6 +112,9 @@ final class ConfigSpace implements DwordAccess {
         data[i] = updated;
         if (offset == COMMAND) {
             intx.setDisabled((updated & CMD_INTX_DISABLE) != 0);
+            if (((old ^ updated) & CMD_BUS_MASTER) != 0) {
+                busMasterChanged.run();
+            }
         } else if (offset == MSIX && old != updated) {
             int control = updated >>> 16;
             msix.setControl((control & MSIX_ENABLE) != 0, (control & MSIX_FUNCTION_MASK) != 0);

@@ -109,7 +109,7 @@ final class DeviceRegisters implements DwordAccess {
         s |= intx.level() ? STATUS_INTX : 0;
         s |= errors.code() != ErrorRegister.NONE ? STATUS_ERROR : 0;
         s |= dma.readRegister(DMA_CONTROL) != 0 ? STATUS_DMA_ENABLED : 0;
-        s |= dma.hasWork() ? STATUS_DMA_PENDING : 0;
+        s |= dma.ringNonEmpty() ? STATUS_DMA_PENDING : 0;
         s |= budget.used() == budget.total() ? STATUS_BUDGET_FULL : 0;
         return s;
     }

@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <h2>Threading contract</h2>
  * The registers are written through {@link PciFunction#write} under the device lock; a DMA_TAIL write only
- * records work and calls the {@code workAvailable} hook (under the lock; it must only schedule). A server
+ * records work and calls the {@code workAvailable} hook (under the lock; it must only schedule; it is called
+ * again when Bus Master Enable is set with work queued, and work never runs while it is clear). A server
  * worker then calls {@link #runPending(GuestMemory, DeviceLock)} <em>without</em> the device lock. For each
  * descriptor it takes the lock briefly to claim it, reads the descriptor, copies and writes the completion
  * record through {@link GuestMemory} with the lock released (guest memory may block on the socket), then takes
@@ -87,9 +88,24 @@ public final class DmaEngine {
         }
     }
 
-    /** True if the ring is enabled and head != tail (device lock held). */
+    /**
+     * True if the engine can make progress: ring enabled, head != tail, and Bus Master Enable set (a function
+     * must not master the bus without it). Device lock held.
+     */
     public boolean hasWork() {
+        return ringNonEmpty() && configSpace.busMaster();
+    }
+
+    /** Descriptors are queued, whether or not bus mastering allows running them (BAR0 STATUS bit 5). */
+    boolean ringNonEmpty() {
         return enabled && head != tail;
+    }
+
+    /** Command.Bus Master Enable changed: queued work may now run. Device lock held. */
+    void busMasterChanged() {
+        if (hasWork()) {
+            workAvailable.run();
+        }
     }
 
     private void claim() {

@@ -45,6 +45,7 @@ public final class PciFunction {
         this.ims = new ImsStore(config.imsEntryCount(), sink, budget, errors);
         this.configSpace = new ConfigSpace(config, msix, intx);
         this.dma = new DmaEngine(msix, ims, configSpace, config.dmaMaxTransfer(), workAvailable);
+        this.configSpace.onBusMasterChange(dma::busMasterChanged);
         this.registers = new DeviceRegisters(msix, ims, budget, errors, intx, dma);
         this.irqs = new VfioIrqs(msix, intx, budget, errors);
     }

@@ -119,6 +119,7 @@ class ConfigSpaceTest {
         assertEquals(1 << 29, h.cfg(0x04) & (1 << 29), "DMA fault sets Received Master Abort");
         h.cfgWrite(0x04, 0x0000_0546);
         assertEquals(1 << 29, h.cfg(0x04) & (1 << 29), "writing 0 leaves a W1C bit");
+        assertEquals(0x2010_0546, h.cfg(0x04));
         h.cfgWrite(0x04, 0xFFFF_0546);
         assertEquals(0x0010_0546, h.cfg(0x04), "writing 1 clears it; cap-list and RO bits stay");
     }

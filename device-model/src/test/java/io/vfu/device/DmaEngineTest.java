@@ -23,6 +23,7 @@ class DmaEngineTest {
     private final TestMemory mem = new TestMemory(RAM, 0x10000);
 
     private void ring(long base, int size) {
+        h.cfgWrite(ConfigLayout.COMMAND, ConfigLayout.CMD_MEMORY | ConfigLayout.CMD_BUS_MASTER);
         h.bar0Write(DeviceRegisters.DMA_RING_BASE_LO, (int) base);
         h.bar0Write(DeviceRegisters.DMA_RING_BASE_HI, (int) (base >>> 32));
         h.bar0Write(DeviceRegisters.DMA_RING_SIZE, size);
@@ -157,6 +158,23 @@ class DmaEngineTest {
     }
 
     @Test
+    void nothingRunsWithoutBusMasterEnableAndSettingItResumes() {
+        ring(RING, 4);
+        h.cfgWrite(ConfigLayout.COMMAND, ConfigLayout.CMD_MEMORY);
+        descriptor(0, SRC, DST, 8, 0, RECORDS);
+        h.bar0Write(DeviceRegisters.DMA_TAIL, 1);
+        assertEquals(0, h.workKicks, "no bus mastering: nothing to schedule");
+        assertEquals(0, h.dev.dma().runPending(mem, NO_LOCK));
+        assertEquals(0, mem.getInt(RECORDS));
+        assertEquals(DeviceRegisters.STATUS_DMA_PENDING,
+                h.bar0(DeviceRegisters.STATUS) & DeviceRegisters.STATUS_DMA_PENDING, "the work stays queued");
+        h.cfgWrite(ConfigLayout.COMMAND, ConfigLayout.CMD_MEMORY | ConfigLayout.CMD_BUS_MASTER);
+        assertEquals(1, h.workKicks, "Bus Master Enable schedules the queued work");
+        assertEquals(1, h.dev.dma().runPending(mem, NO_LOCK));
+        assertEquals(STATUS_SUCCESS, mem.getInt(RECORDS));
+    }
+
+    @Test
     void unreadableDescriptorCompletesWithoutRecordOrInterrupt() {
         faultOnce(h);
         assertEquals(STATUS_DESCRIPTOR_FAULT, h.bar0(DeviceRegisters.DMA_LAST_STATUS));
@@ -166,6 +184,7 @@ class DmaEngineTest {
 
     /** Run one descriptor from an unmapped ring: the engine reports a descriptor fault. */
     static void faultOnce(Harness h) {
+        h.cfgWrite(ConfigLayout.COMMAND, ConfigLayout.CMD_MEMORY | ConfigLayout.CMD_BUS_MASTER);
         h.bar0Write(DeviceRegisters.DMA_RING_BASE_LO, 0x4000_0000);
         h.bar0Write(DeviceRegisters.DMA_RING_SIZE, 2);
         h.bar0Write(DeviceRegisters.DMA_CONTROL, 1);
