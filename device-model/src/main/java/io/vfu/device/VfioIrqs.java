@@ -13,7 +13,9 @@ import java.util.List;
  *     vector without a target takes one unit of the {@link VectorBudget}; if the budget cannot cover the whole
  *     request, nothing changes and the call fails with NO_SPACE.</li>
  * <li>TRIGGER + no targets (or a null target): de-assign: mask entry n, drop its target, return its unit.</li>
- * <li>MASK / UNMASK: set / clear the entry's mask bit through the same funnel.</li>
+ * <li>MASK / UNMASK: set / clear the entry's mask bit through the same funnel. A vector without a target then
+ *     delivers through its BAR2 message (posted write), as the host driver's own unmask would, so a client
+ *     must assign a target or program the entry before unmasking it.</li>
  * <li>TRIGGER + NONE/BOOL: signal the vectors, as the device would (loopback).</li>
  * <li>TRIGGER + NONE with count 0: disable the index (de-assign every vector that has a target).</li>
  * </ul>
