@@ -71,8 +71,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   need_root "host packages (${missing[*]})"
   log "installing host packages: ${missing[*]}"
   apt_host update -q >/dev/null || die "apt-get update failed"
+  # Packages must not start services (prometheus would listen on :9090): without a policy-rc.d of the host's
+  # own, one that denies every start is in place for this install only.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# Temporary, from vfu-java scripts/provision.sh: no service starts during its install.\nexit 101\n' > "$policy"
+    chmod 0755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt_host install -y -q -t bookworm --no-install-recommends "${missing[@]}" >/dev/null \
     || die "apt-get install -t bookworm ${missing[*]} failed"
+  if grep -q 'vfu-java scripts/provision.sh' "$policy" 2>/dev/null; then
+    rm -f "$policy"
+    trap - EXIT
+  fi
 fi
 prometheus_bin=$(command -v prometheus) || die "prometheus is not on PATH after installing it"
 prometheus_version=$("$prometheus_bin" --version 2>&1 | awk 'NR == 1 { print $3 }')
