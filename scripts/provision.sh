@@ -3,6 +3,7 @@
 #   - host packages (bookworm only): debootstrap, prometheus, and the tools the guest build uses;
 #   - a Debian trixie root holding QEMU 11 from trixie-backports (the only QEMU with vfio-user-pci);
 #   - $VFU_CACHE/bin/qemu-system-x86_64, a wrapper that runs that QEMU without chroot or mounts;
+#   - $VFU_CACHE/guest, a Debian kernel, its vfio modules and a busybox initramfs (scripts/build-guest.sh);
 #   - $VFU_CACHE/env.properties, which the integration tests read to find all of the above.
 # Idempotent: a second run checks stamps and versions and returns in well under a second. Anything that cannot
 # be provided stops the run with a message naming what is missing; nothing is skipped silently.
@@ -218,7 +219,12 @@ SRC
 fi
 qemu_package=$(awk -F= '$1 == "qemu" { print $2 }' "$stamp")
 
-# --- 3. the file the tests read ----------------------------------------------------------------------------
+# --- 3. the guest (kernel, vfio modules, busybox initramfs) -----------------------------------------------
+"$(dirname "$0")/build-guest.sh" || die "building the guest failed"
+guest=$cache/guest
+guest_release=$(cat "$guest/kernel.version")
+
+# --- 4. the file the tests read ----------------------------------------------------------------------------
 env_file=$cache/env.properties
 replace_if_changed "$env_file" "# Written by scripts/provision.sh; read by the integration tests. Values never contain spaces or quotes.
 vfu.cache=$cache
@@ -227,5 +233,10 @@ qemu.root=$root
 qemu.version=$qemu_version
 qemu.package=$qemu_package
 prometheus.binary=$prometheus_bin
-prometheus.version=$prometheus_version" 0644
-log "ready: QEMU $qemu_version, prometheus $prometheus_version; settings in $env_file"
+prometheus.version=$prometheus_version
+guest.dir=$guest
+guest.kernel=$guest/vmlinuz
+guest.kernel.release=$guest_release
+guest.initramfs=$guest/initramfs.cpio.gz
+guest.modules=$guest/modules" 0644
+log "ready: QEMU $qemu_version, prometheus $prometheus_version, guest kernel $guest_release; settings in $env_file"
