@@ -18,9 +18,13 @@ import java.util.Properties;
  * @param qemuVersion the upstream version QEMU reports, e.g. {@code 11.1.3}
  * @param prometheusBinary the Prometheus server executable
  * @param prometheusVersion the Prometheus package version, e.g. {@code 2.42.0+ds}
+ * @param guestKernel a Debian 6.12 kernel image for {@code -kernel}
+ * @param guestKernelRelease its release, e.g. {@code 6.12.117+deb13-amd64}
+ * @param guestInitramfs the base busybox initramfs (see {@link Initramfs})
  */
 public record Provisioned(Path cache, Path qemuBinary, String qemuVersion, Path prometheusBinary,
-                          String prometheusVersion) {
+                          String prometheusVersion, Path guestKernel, String guestKernelRelease,
+                          Path guestInitramfs) {
 
     /** The default cache folder, as in {@code scripts/provision.sh}. */
     public static final Path DEFAULT_CACHE = Path.of("/var/cache/vfu-java");
@@ -36,7 +40,7 @@ public record Provisioned(Path cache, Path qemuBinary, String qemuVersion, Path 
     public static Provisioned load(Path cache) {
         Path file = cache.resolve("env.properties");
         if (!Files.isReadable(file)) {
-            throw new IllegalStateException("QEMU 11 and Prometheus are not provisioned: " + file
+            throw new IllegalStateException("QEMU 11, Prometheus and the guest are not provisioned: " + file
                     + " is missing; " + HINT);
         }
         Properties p = new Properties();
@@ -47,7 +51,9 @@ public record Provisioned(Path cache, Path qemuBinary, String qemuVersion, Path 
         }
         return new Provisioned(cache,
                 executable(p, file, "qemu.binary"), required(p, file, "qemu.version"),
-                executable(p, file, "prometheus.binary"), required(p, file, "prometheus.version"));
+                executable(p, file, "prometheus.binary"), required(p, file, "prometheus.version"),
+                readable(p, file, "guest.kernel"), required(p, file, "guest.kernel.release"),
+                readable(p, file, "guest.initramfs"));
     }
 
     /** The cache folder named by {@code -Dvfu.cache}, {@code $VFU_CACHE} or the default. */
@@ -66,6 +72,14 @@ public record Provisioned(Path cache, Path qemuBinary, String qemuVersion, Path 
             throw new IllegalStateException(file + " has no '" + key + "'; " + HINT);
         }
         return v.strip();
+    }
+
+    private static Path readable(Properties p, Path file, String key) {
+        Path path = Path.of(required(p, file, key));
+        if (!Files.isReadable(path)) {
+            throw new IllegalStateException(key + " " + path + " named in " + file + " is missing; " + HINT);
+        }
+        return path;
     }
 
     private static Path executable(Properties p, Path file, String key) {
