@@ -111,6 +111,15 @@ class QtestSessionTest {
     }
 
     @Test
+    void sharedMemfdGuestRamIsReadAndWritten() {
+        try (QtestSession q = QtestSession.start(args().sharedMemory().memoryMib(512))) {
+            long top = (512L << 20) - 8;
+            q.write(top, 8, 0x0123_4567_89ab_cdefL);
+            assertEquals(0x0123_4567_89ab_cdefL, q.read(top, 8));
+        }
+    }
+
+    @Test
     void clockStepAdvancesVirtualTime() {
         try (QtestSession q = QtestSession.start(args())) {
             long t0 = q.clockStep(1_000);
