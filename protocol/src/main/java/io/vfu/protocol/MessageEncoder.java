@@ -14,6 +14,9 @@ public final class MessageEncoder {
 
     /** Whole message size in bytes, header included. */
     public static int encodedSize(Message m) {
+        if (m instanceof Unknown) {
+            throw new IllegalArgumentException("an unknown message cannot be encoded");
+        }
         return Math.addExact(Header.SIZE, m.payloadSize());
     }
 
@@ -21,9 +24,6 @@ public final class MessageEncoder {
     public static Header header(int msgId, Message m, int extraFlags) {
         if ((extraFlags & ~Header.FLAG_NO_REPLY) != 0) {
             throw new IllegalArgumentException("only No_reply may be added: 0x" + Integer.toHexString(extraFlags));
-        }
-        if (m instanceof Unknown) {
-            throw new IllegalArgumentException("an unknown message cannot be encoded");
         }
         int size = encodedSize(m);
         return switch (m) {

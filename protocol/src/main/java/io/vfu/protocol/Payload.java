@@ -36,11 +36,6 @@ final class Payload {
         return buf.getLong(off);
     }
 
-    byte u8(int off) throws MessageException {
-        check(off, 1);
-        return buf.get(off);
-    }
-
     /** A read-only zero-copy view of {@code len} bytes at {@code off}. */
     ByteBuffer bytes(int off, int len) throws MessageException {
         check(off, len);
