@@ -18,6 +18,7 @@ public enum Errno {
     EEXIST(17),
     ENODEV(19),
     EINVAL(22),
+    ENOTTY(25),
     ENOSPC(28),
     ERANGE(34),
     ENOSYS(38),

@@ -1,8 +1,15 @@
 package io.vfu.server;
 
 import io.vfu.server.cli.CliOptions;
+import io.vfu.server.config.ServerConfig;
+import java.io.IOException;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Collectors;
 
-/** Entry point of {@code vfu-server}. */
+/**
+ * Entry point of {@code vfu-server}. Follows the spec's backend-program conventions: it does not daemonize,
+ * honours SIGTERM (closing every socket and removing the socket files), and accepts {@code --socket-path}.
+ */
 public final class Main {
 
     private Main() {
@@ -22,7 +29,33 @@ public final class Main {
             System.out.print(CliOptions.USAGE);
             return;
         }
-        System.err.println("vfu-server: serving devices lands with issue 4; only --help works yet");
-        System.exit(2);
+        VfuServer server;
+        try {
+            ServerConfig config = options.config().isPresent()
+                    ? ServerConfig.load(options.config().get())
+                    : ServerConfig.single(options.socket().orElseThrow());
+            server = VfuServer.start(config, options.metricsPort(), options.metricsHost());
+        } catch (IOException | IllegalArgumentException e) {
+            System.err.println("vfu-server: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "vfu-shutdown"));
+        String devices = server.endpoints().stream()
+                .map(ep -> ep.host().name() + "=" + ep.socket())
+                .collect(Collectors.joining(" "));
+        String metrics = server.metricsPort()
+                .map(p -> " metrics=http://" + options.metricsHost() + ":" + p + "/metrics").orElse("");
+        System.out.println("vfu-server ready " + devices + metrics);
+        System.out.flush();
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

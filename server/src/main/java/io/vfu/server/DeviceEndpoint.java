@@ -1,0 +1,144 @@
+package io.vfu.server;
+
+import io.vfu.protocol.Errno;
+import io.vfu.server.device.DeviceHost;
+import io.vfu.server.session.Session;
+import io.vfu.server.transport.Connection;
+import io.vfu.server.transport.PeerCredentials;
+import io.vfu.server.transport.TransportLimits;
+import io.vfu.server.transport.UnixSocketListener;
+import io.vfu.server.transport.UnixSocketTransport;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * One device's socket: accepts clients one at a time (spec "Socket": a dedicated socket per client/server
+ * connection). While a session is active, a second client is answered EBUSY on its first command and closed,
+ * so it can never disturb the first. Peers with another UID are refused unless allowed.
+ */
+public final class DeviceEndpoint implements AutoCloseable {
+
+    private static final Logger LOG = System.getLogger(DeviceEndpoint.class.getName());
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+
+    private final DeviceHost host;
+    private final Path socket;
+    private final Set<Long> allowedUids;
+    private final AtomicReference<Connection> active = new AtomicReference<>();
+    private UnixSocketListener listener;
+    private Thread acceptor;
+    private volatile boolean closed;
+
+    public DeviceEndpoint(DeviceHost host, Path socket, Set<Long> allowedUids) {
+        this.host = host;
+        this.socket = socket;
+        this.allowedUids = Set.copyOf(allowedUids);
+    }
+
+    /** Binds the socket (mode 0600) and starts accepting. */
+    public void start() throws IOException {
+        listener = UnixSocketListener.bind(socket);
+        acceptor = Thread.ofPlatform().name("vfu-accept-" + host.name()).daemon(true).start(this::acceptLoop);
+    }
+
+    public Path socket() {
+        return socket;
+    }
+
+    public DeviceHost host() {
+        return host;
+    }
+
+    /** Whether a client session is active now. */
+    public boolean busy() {
+        return active.get() != null;
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            UnixSocketTransport t;
+            try {
+                t = listener.accept(TransportLimits.DEFAULT);
+            } catch (IOException e) {
+                if (!closed) {
+                    LOG.log(Level.ERROR, host.name() + ": accept failed", e);
+                }
+                return;
+            }
+            try {
+                admit(t);
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.WARNING, host.name() + ": could not start a session", e);
+                t.close();
+            }
+        }
+    }
+
+    private void admit(UnixSocketTransport t) throws IOException {
+        PeerCredentials peer = t.peerCredentials();
+        // Rule: only the server's own UID, or UIDs the config allows, may drive a device.
+        if (!peer.isSameUser() && !allowedUids.contains(peer.uid())) {
+            LOG.log(Level.WARNING, host.name() + ": refused peer uid " + peer.uid() + " pid " + peer.pid());
+            host.metrics().sessionRefused();
+            t.close();
+            return;
+        }
+        Session session = new Session(host);
+        Connection[] holder = new Connection[1];
+        synchronized (active) {
+            if (active.get() != null) {
+                refuseBusy(t);
+                return;
+            }
+            Connection c = Connection.start(t, session, REQUEST_TIMEOUT, "vfu-session-" + host.name());
+            holder[0] = c;
+            active.set(c);
+        }
+        host.metrics().sessionOpened();
+        LOG.log(Level.INFO, host.name() + ": client pid " + peer.pid() + " connected");
+        holder[0].closeFuture().whenComplete((v, e) -> {
+            session.end();
+            active.compareAndSet(holder[0], null);
+            host.metrics().sessionClosed();
+            LOG.log(Level.INFO, host.name() + ": client disconnected" + (e != null ? ": " + e.getMessage() : ""));
+        });
+    }
+
+    /** A second client gets EBUSY for its first command (its VERSION) and is disconnected. */
+    private void refuseBusy(UnixSocketTransport t) {
+        host.metrics().sessionRefused();
+        Connection.start(t, (c, frame) -> {
+            c.replyError(frame.header(), Errno.EBUSY);
+            Thread.ofVirtual().start(c::close);
+        }, REQUEST_TIMEOUT, "vfu-refuse-" + host.name());
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            if (listener != null) {
+                listener.close(); // removes the socket file if it is still ours
+            }
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, host.name() + ": closing the socket failed", e);
+        }
+        Connection c = active.get();
+        if (c != null) {
+            c.close();
+        }
+        if (acceptor != null) {
+            try {
+                acceptor.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        host.close();
+    }
+}

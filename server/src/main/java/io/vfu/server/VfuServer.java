@@ -1,0 +1,89 @@
+package io.vfu.server;
+
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vfu.device.PciFunction;
+import io.vfu.server.config.DeviceSpec;
+import io.vfu.server.config.ServerConfig;
+import io.vfu.server.device.DeviceHost;
+import io.vfu.server.metrics.DeviceMetrics;
+import io.vfu.server.metrics.MetricsEndpoint;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+
+/** A running server: every configured device on its socket, plus the optional metrics endpoint. */
+public final class VfuServer implements AutoCloseable {
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final List<DeviceEndpoint> endpoints = new ArrayList<>();
+    private MetricsEndpoint metricsEndpoint;
+
+    private VfuServer() {
+    }
+
+    /**
+     * Starts every device of {@code config}; metrics on {@code metricsHost:metricsPort} if a port is given.
+     * On failure everything started so far is closed again.
+     */
+    public static VfuServer start(ServerConfig config, Optional<Integer> metricsPort, String metricsHost)
+            throws IOException {
+        VfuServer s = new VfuServer();
+        try {
+            for (DeviceSpec spec : config.devices()) {
+                DeviceMetrics metrics = new DeviceMetrics(s.registry, spec.name());
+                DeviceHost host = new DeviceHost(spec.name(), spec.toDeviceConfig(), metrics);
+                bindDeviceGauges(metrics, host);
+                DeviceEndpoint ep = new DeviceEndpoint(host, spec.socket(), new HashSet<>(config.allowedUids()));
+                s.endpoints.add(ep);
+                ep.start();
+            }
+            Optional<Integer> port = metricsPort.or(() -> Optional.ofNullable(config.metricsPort()));
+            if (port.isPresent()) {
+                s.metricsEndpoint = MetricsEndpoint.start(s.registry, metricsHost, port.get());
+            }
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
+        return s;
+    }
+
+    private static void bindDeviceGauges(DeviceMetrics m, DeviceHost host) {
+        PciFunction f = host.unlockedView();
+        m.gauge("vfu.vector.budget.used", "Interrupt resources in use (MSI-X vectors with a target + IMS entries)",
+                Tags.empty(), f, PciFunction::budgetUsed);
+        m.functionCounter("vfu.vector.budget.exhausted", "Appends or IMS unmasks refused for lack of vectors",
+                Tags.empty(), f, PciFunction::budgetExhaustedCount);
+        m.functionCounter("vfu.msix.dropped", "MSI-X signals dropped because MSI-X was disabled",
+                Tags.empty(), f, PciFunction::msixDroppedCount);
+        m.functionCounter("vfu.posted.writes.dropped", "Posted writes dropped because no client was attached",
+                Tags.empty(), host, DeviceHost::postedWithoutClient);
+    }
+
+    public List<DeviceEndpoint> endpoints() {
+        return List.copyOf(endpoints);
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    /** The metrics port actually bound, if metrics are served. */
+    public Optional<Integer> metricsPort() {
+        return Optional.ofNullable(metricsEndpoint).map(MetricsEndpoint::port);
+    }
+
+    @Override
+    public void close() {
+        for (DeviceEndpoint ep : endpoints) {
+            ep.close();
+        }
+        if (metricsEndpoint != null) {
+            metricsEndpoint.close();
+        }
+    }
+}

@@ -1,0 +1,174 @@
+package io.vfu.server.device;
+
+import io.vfu.device.DeviceConfig;
+import io.vfu.device.DeviceLock;
+import io.vfu.device.GuestMemory;
+import io.vfu.device.IrqTarget;
+import io.vfu.device.MessageSink;
+import io.vfu.device.PciFunction;
+import io.vfu.server.metrics.DeviceMetrics;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * One served device: the {@link PciFunction}, the lock that serialises every call into it, and the DMA worker.
+ * It outlives client sessions (spec "Client Disconnection": device state is retained); a session attaches its
+ * posted-write path and guest memory while it is connected.
+ */
+public final class DeviceHost implements AutoCloseable {
+
+    /** What a connected session lends the device: posted writes and guest memory. */
+    public interface Attachment extends MessageSink {
+        GuestMemory guestMemory();
+    }
+
+    private static final Logger LOG = System.getLogger(DeviceHost.class.getName());
+
+    private final String name;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final DeviceLock deviceLock = this::runLocked;
+    private final PciFunction function;
+    private final DeviceMetrics metrics;
+    private final ExecutorService dmaWorker;
+    private final AtomicBoolean dmaScheduled = new AtomicBoolean();
+    private volatile Attachment attachment;
+    private long postedWithoutClient;
+
+    public DeviceHost(String name, DeviceConfig config, DeviceMetrics metrics) {
+        this.name = name;
+        this.metrics = metrics;
+        this.dmaWorker = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "vfu-dma-" + name);
+            t.setDaemon(true);
+            return t;
+        });
+        this.function = new PciFunction(config, this::postWrite, this::scheduleDma);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public DeviceMetrics metrics() {
+        return metrics;
+    }
+
+    /** Runs {@code action} on the device under its lock. */
+    public <T> T withDevice(java.util.function.Function<PciFunction, T> action) {
+        lock.lock();
+        try {
+            return action.apply(function);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Runs {@code action} on the device under its lock. */
+    public void onDevice(Consumer<PciFunction> action) {
+        lock.lock();
+        try {
+            action.accept(function);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void runLocked(Runnable action) {
+        lock.lock();
+        try {
+            action.run();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The device for read-only observation (metrics); callers must not mutate it. */
+    public PciFunction unlockedView() {
+        return function;
+    }
+
+    /** A session connects: posted writes and DMA now reach its client; queued DMA work resumes. */
+    public void attach(Attachment a) {
+        attachment = a;
+        scheduleDma();
+    }
+
+    /**
+     * The session ends: drop its interrupt targets (returned for closing) and stop routing to it. Device state
+     * stays for the next client.
+     */
+    public List<IrqTarget> detach(Attachment a) {
+        lock.lock();
+        try {
+            if (attachment == a) {
+                attachment = null;
+            }
+            return function.releaseSession();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // Called by the model under the device lock.
+    private void postWrite(long address, int data) {
+        Attachment a = attachment;
+        if (a == null) {
+            // Rule: with no client there is no bus to write to; count it rather than fail silently.
+            postedWithoutClient++;
+            LOG.log(Level.DEBUG, () -> name + ": posted write with no client attached was dropped");
+            return;
+        }
+        a.postWrite(address, data);
+    }
+
+    /** Posted writes dropped because no client was attached. */
+    public long postedWithoutClient() {
+        return postedWithoutClient;
+    }
+
+    // Called by the model under the device lock: only schedules, never runs DMA here.
+    private void scheduleDma() {
+        if (dmaScheduled.compareAndSet(false, true)) {
+            try {
+                dmaWorker.execute(this::runDma);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                dmaScheduled.set(false);
+            }
+        }
+    }
+
+    private void runDma() {
+        dmaScheduled.set(false);
+        Attachment a = attachment;
+        if (a == null) {
+            return; // Work stays queued in the ring; attach() reschedules it.
+        }
+        try {
+            function.dma().runPending(a.guestMemory(), deviceLock);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, name + ": DMA worker failed", e);
+        }
+    }
+
+    /** Exposes the device lock to code that must call into the model from another thread. */
+    public DeviceLock lock() {
+        return deviceLock;
+    }
+
+    @Override
+    public void close() {
+        dmaWorker.shutdownNow();
+        try {
+            dmaWorker.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package io.vfu.server.session;
+
+import io.vfu.device.IrqTarget;
+import io.vfu.server.nativeio.EventFd;
+import io.vfu.server.nativeio.NativeCallException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+
+/**
+ * An interrupt target backed by an eventfd the client passed with {@code VFIO_USER_DEVICE_SET_IRQS}
+ * (spec: "The server may trigger the IRQ by writing 1 to the eventfd"). The session owns it until the device
+ * model takes it; whoever holds it last closes it.
+ */
+final class EventFdTarget implements IrqTarget, AutoCloseable {
+
+    private static final Logger LOG = System.getLogger(EventFdTarget.class.getName());
+
+    private final EventFd eventFd;
+
+    EventFdTarget(EventFd eventFd) {
+        this.eventFd = eventFd;
+    }
+
+    @Override
+    public void trigger() {
+        try {
+            eventFd.signal();
+        } catch (NativeCallException e) {
+            // Rule: an eventfd write fails only if the counter would overflow or the fd is bad; never throw into
+            // the device model, which calls this under the device lock.
+            LOG.log(Level.WARNING, "eventfd signal failed: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        eventFd.close();
+    }
+
+    /** Closes a target the device model handed back, if it is one of ours. */
+    static void release(IrqTarget target) {
+        if (target instanceof EventFdTarget t) {
+            t.close();
+        }
+    }
+}

@@ -1,0 +1,222 @@
+package io.vfu.server.session;
+
+import io.vfu.device.DeviceException;
+import io.vfu.device.IrqTarget;
+import io.vfu.protocol.Capabilities;
+import io.vfu.protocol.Command;
+import io.vfu.protocol.DeviceFeature;
+import io.vfu.protocol.DeviceGetInfo;
+import io.vfu.protocol.DeviceGetIrqInfo;
+import io.vfu.protocol.DeviceGetRegionInfo;
+import io.vfu.protocol.DeviceGetRegionIoFds;
+import io.vfu.protocol.DeviceReset;
+import io.vfu.protocol.DeviceSetIrqs;
+import io.vfu.protocol.DmaMap;
+import io.vfu.protocol.DmaRead;
+import io.vfu.protocol.DmaUnmap;
+import io.vfu.protocol.DmaWrite;
+import io.vfu.protocol.Errno;
+import io.vfu.protocol.ErrorReply;
+import io.vfu.protocol.FramingException;
+import io.vfu.protocol.Header;
+import io.vfu.protocol.Limits;
+import io.vfu.protocol.Message;
+import io.vfu.protocol.MessageDecoder;
+import io.vfu.protocol.MessageException;
+import io.vfu.protocol.MigDataRead;
+import io.vfu.protocol.MigDataWrite;
+import io.vfu.protocol.RegionRead;
+import io.vfu.protocol.RegionWrite;
+import io.vfu.protocol.RegionWriteMulti;
+import io.vfu.protocol.Unknown;
+import io.vfu.protocol.Version;
+import io.vfu.protocol.VersionNegotiation;
+import io.vfu.server.device.DeviceHost;
+import io.vfu.server.dma.DmaMapTable;
+import io.vfu.server.transport.CommandHandler;
+import io.vfu.server.transport.Connection;
+import io.vfu.server.transport.Frame;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+
+/**
+ * One client session on one device: decodes each command, runs it against the device, and replies. Commands
+ * run in arrival order on the connection's reader thread (spec "Command Concurrency"). Nothing here ever waits
+ * for a reply from the client: posted writes go out as {@code DMA_WRITE} requests whose replies are only
+ * counted, and message DMA runs on the device's DMA worker.
+ *
+ * <p>What the session owns and releases at its end (spec "Client Disconnection"): its DMA windows and every
+ * eventfd the client passed. The device's own state stays.
+ */
+public final class Session implements CommandHandler, DeviceHost.Attachment {
+
+    private static final Logger LOG = System.getLogger(Session.class.getName());
+
+    /** What this server offers in VERSION: at most what QEMU 11 accepts, and REGION_WRITE_MULTI. */
+    public static final Capabilities SERVER_CAPABILITIES = new Capabilities(
+            VersionNegotiation.QEMU_MAX_MSG_FDS, Limits.DEFAULT_MAX_DATA_XFER_SIZE,
+            Capabilities.DEFAULT_MAX_DMA_MAPS, Capabilities.DEFAULT_PGSIZES,
+            java.util.Optional.empty(), true, java.util.Optional.empty());
+
+    private final DeviceHost host;
+    private final DmaMapTable dmaMaps;
+    private volatile Connection connection;
+    private volatile SessionGuestMemory guestMemory;
+    private final IrqRequests irqRequests;
+    private final RegionAccess regions;
+    private final DmaMapRequests dmaMapRequests;
+    private volatile Limits limits = Limits.DEFAULT;
+    private volatile boolean negotiated;
+
+    /** A session for {@code host}; it binds to its connection when the first command arrives. */
+    public Session(DeviceHost host) {
+        this.host = host;
+        this.dmaMaps = new DmaMapTable((int) Capabilities.DEFAULT_MAX_DMA_MAPS);
+        this.irqRequests = new IrqRequests(host);
+        this.regions = new RegionAccess(host);
+        this.dmaMapRequests = new DmaMapRequests(dmaMaps);
+    }
+
+    private synchronized void bind(Connection c) {
+        if (connection == null) {
+            guestMemory = new SessionGuestMemory(dmaMaps, c, host.metrics(), Limits.DEFAULT_MAX_DATA_XFER_SIZE);
+            connection = c;
+        }
+    }
+
+    @Override
+    public void onCommand(Connection c, Frame frame) throws Exception {
+        if (connection == null) {
+            bind(c);
+        }
+        Header h = frame.header();
+        io.micrometer.core.instrument.Timer.Sample sample = io.micrometer.core.instrument.Timer.start();
+        try {
+            Message m = MessageDecoder.decode(h, frame.payload(), frame.fds().count(), limits);
+            dispatch(h, m, frame);
+        } catch (MessageException e) {
+            host.metrics().error(e.errno().code());
+            LOG.log(Level.DEBUG, () -> host.name() + ": " + Command.fromCode(h.command()) + " refused: " + e.getMessage());
+            throw e;
+        } catch (DeviceException e) {
+            MessageException m = Errnos.toMessage(e);
+            host.metrics().error(m.errno().code());
+            throw m;
+        } finally {
+            sample.stop(host.metrics().command(Command.fromCode(h.command())));
+        }
+    }
+
+    private void dispatch(Header h, Message m, Frame frame) throws Exception {
+        // Rule: VERSION comes first and once (spec "Connection Initiation").
+        if (!negotiated && !(m instanceof Version.Request)) {
+            throw new MessageException(Errno.EINVAL, "the first command must be VERSION");
+        }
+        switch (m) {
+            case Version.Request r -> handleVersion(h, r);
+            case DmaMap.Request r -> {
+                dmaMapRequests.map(r, frame.fds());
+                reply(h, new DmaMap.Reply());
+            }
+            case DmaUnmap.Request r -> reply(h, dmaMapRequests.unmap(r));
+            case DeviceGetInfo.Request r -> reply(h, host.withDevice(d -> DeviceGetInfo.Reply.of(
+                    DeviceGetInfo.FLAG_RESET | DeviceGetInfo.FLAG_PCI, d.regionCount(), d.irqCount())));
+            case DeviceGetRegionInfo.Request r -> reply(h, regions.info(r));
+            case DeviceGetRegionIoFds.Request r -> reply(h, regions.ioFds(r));
+            case DeviceGetIrqInfo.Request r -> reply(h, irqRequests.info(r));
+            case DeviceSetIrqs.Request r -> {
+                irqRequests.set(r, frame.fds());
+                reply(h, new DeviceSetIrqs.Reply());
+            }
+            case RegionRead.Request r -> regions.read(connection, h, r);
+            case RegionWrite.Request r -> {
+                regions.write(r.region(), r.offset(), r.data());
+                reply(h, new RegionWrite.Reply(r.offset(), r.region(), r.data().remaining()));
+            }
+            case RegionWriteMulti.Request r -> {
+                for (RegionWriteMulti.Write w : r.writes()) {
+                    regions.write(w.region(), w.offset(), w.data());
+                }
+                reply(h, new RegionWriteMulti.Reply(r.writes().size()));
+            }
+            case DeviceReset.Request r -> {
+                List<IrqTarget> dropped = host.withDevice(d -> d.reset());
+                dropped.forEach(EventFdTarget::release);
+                reply(h, new DeviceReset.Reply());
+            }
+            // Migration is not implemented: answer as kernel vfio does for an unknown feature, which QEMU reads
+            // as "migration not supported" and blocks migration instead of failing the device.
+            case DeviceFeature.Request r -> throw new MessageException(Errno.ENOTTY, "device features unsupported");
+            case MigDataRead.Request r -> throw new MessageException(Errno.EOPNOTSUPP, "no migration support");
+            case MigDataWrite.Request r -> throw new MessageException(Errno.EOPNOTSUPP, "no migration support");
+            // Server-to-client commands are not valid from the client.
+            case DmaRead.Request r -> throw new MessageException(Errno.EINVAL, "DMA_READ is a server command");
+            case DmaWrite.Request r -> throw new MessageException(Errno.EINVAL, "DMA_WRITE is a server command");
+            case Unknown u -> throw new MessageException(Errno.ENOSYS, "unknown command " + u.header().command());
+            case Message.Reply r -> throw new MessageException(Errno.EINVAL, "a reply is not a command");
+            case ErrorReply r -> throw new MessageException(Errno.EINVAL, "a reply is not a command");
+        }
+    }
+
+    private void handleVersion(Header h, Version.Request r) throws IOException, FramingException, MessageException {
+        if (negotiated) {
+            throw new MessageException(Errno.EINVAL, "VERSION was already negotiated");
+        }
+        // A major we cannot speak is a FramingException: the spec says the server closes the connection.
+        VersionNegotiation.Result result = VersionNegotiation.negotiate(r, SERVER_CAPABILITIES);
+        limits = result.inbound();
+        guestMemory.maxChunk(result.outbound().maxDataXferSize());
+        negotiated = true;
+        reply(h, result.reply());
+        host.attach(this);
+    }
+
+    /** Encodes and sends a successful reply to {@code request}. */
+    private void reply(Header request, Message.Reply reply) throws IOException {
+        ByteBuffer payload = ByteBuffer.allocate(reply.payloadSize()).order(ByteOrder.LITTLE_ENDIAN);
+        reply.writePayload(payload);
+        connection.reply(request, payload.flip());
+    }
+
+    // ---- DeviceHost.Attachment ----
+
+    @Override
+    public io.vfu.device.GuestMemory guestMemory() {
+        return guestMemory;
+    }
+
+    /**
+     * A posted write (IMS, or an MSI-X entry without an eventfd) becomes a 4-byte {@code DMA_WRITE} request to
+     * the client; QEMU delivers a write to 0xFEEx_xxxx as an MSI. Called under the device lock: it only sends.
+     */
+    @Override
+    public void postWrite(long address, int data) {
+        ByteBuffer payload = ByteBuffer.allocate(DmaWrite.FIXED + 4).order(ByteOrder.LITTLE_ENDIAN);
+        payload.putLong(address).putLong(4).putInt(data).flip();
+        connection.request(Command.DMA_WRITE, payload).whenComplete((f, e) -> {
+            if (f != null) {
+                f.close();
+            }
+            if (e != null) {
+                LOG.log(Level.WARNING, host.name() + ": posted write to 0x" + Long.toHexString(address)
+                        + " failed: " + e.getMessage());
+            }
+        });
+        host.metrics().dma(io.vfu.server.metrics.DeviceMetrics.DmaMode.MESSAGE,
+                io.vfu.server.metrics.DeviceMetrics.DmaDirection.WRITE, 4);
+    }
+
+    /** Releases what the session owns: eventfds and DMA windows. Device state is kept. */
+    public void end() {
+        if (!negotiated) {
+            dmaMaps.close();
+            return;
+        }
+        host.detach(this).forEach(EventFdTarget::release);
+        dmaMaps.close();
+    }
+}

@@ -1,0 +1,133 @@
+package io.vfu.server.session;
+
+import io.vfu.device.GuestMemory;
+import io.vfu.device.GuestMemoryException;
+import io.vfu.protocol.DmaRead;
+import io.vfu.protocol.DmaWrite;
+import io.vfu.protocol.Header;
+import io.vfu.protocol.Limits;
+import io.vfu.protocol.Message;
+import io.vfu.protocol.MessageDecoder;
+import io.vfu.protocol.MessageException;
+import io.vfu.protocol.ProtocolException;
+import io.vfu.server.dma.DmaMapTable;
+import io.vfu.server.dma.DmaMapping;
+import io.vfu.server.metrics.DeviceMetrics;
+import io.vfu.server.metrics.DeviceMetrics.DmaDirection;
+import io.vfu.server.metrics.DeviceMetrics.DmaMode;
+import io.vfu.server.transport.Connection;
+import io.vfu.server.transport.Frame;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Guest memory of one session: mmap'd windows are copied directly; the others go to the client as
+ * {@code VFIO_USER_DMA_READ}/{@code VFIO_USER_DMA_WRITE} (spec "Read and Write Operations"), in chunks of at
+ * most the client's {@code max_data_xfer_size}.
+ *
+ * <p>Message DMA blocks for the client's reply, so it must never run on the connection's reader thread (the
+ * reply is read there: QEMU's deadlock trap). The device model only calls this from the DMA worker.
+ */
+final class SessionGuestMemory implements GuestMemory {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    private final DmaMapTable maps;
+    private final Connection connection;
+    private final DeviceMetrics metrics;
+    private volatile long maxChunk;
+
+    SessionGuestMemory(DmaMapTable maps, Connection connection, DeviceMetrics metrics, long maxChunk) {
+        this.maps = maps;
+        this.connection = connection;
+        this.metrics = metrics;
+        this.maxChunk = maxChunk;
+    }
+
+    /** The client's max_data_xfer_size, once negotiated. */
+    void maxChunk(long bytes) {
+        this.maxChunk = bytes;
+    }
+
+    @Override
+    public void read(long address, ByteBuffer dst) throws GuestMemoryException {
+        transfer(address, dst, false);
+    }
+
+    @Override
+    public void write(long address, ByteBuffer src) throws GuestMemoryException {
+        transfer(address, src, true);
+    }
+
+    private void transfer(long address, ByteBuffer buf, boolean write) throws GuestMemoryException {
+        int length = buf.remaining();
+        if (length == 0) {
+            return;
+        }
+        Optional<DmaMapping> viaMessage;
+        try {
+            viaMessage = maps.access(address, length, write, (segment, offset) -> {
+                MemorySegment window = segment.asSlice(offset, length);
+                if (write) {
+                    window.copyFrom(MemorySegment.ofBuffer(buf));
+                } else {
+                    MemorySegment.ofBuffer(buf).copyFrom(window);
+                }
+                buf.position(buf.limit());
+            });
+        } catch (MessageException e) {
+            throw new GuestMemoryException("DMA " + (write ? "write" : "read") + " at 0x" + Long.toHexString(address)
+                    + " of " + length + " bytes refused: " + e.getMessage());
+        }
+        if (viaMessage.isEmpty()) {
+            metrics.dma(DmaMode.MMAP, write ? DmaDirection.WRITE : DmaDirection.READ, length);
+            return;
+        }
+        if (connection.onReaderThread()) {
+            throw new IllegalStateException("message DMA on the reader thread would deadlock");
+        }
+        long addr = address;
+        while (buf.hasRemaining()) {
+            int chunk = (int) Math.min(buf.remaining(), maxChunk);
+            if (write) {
+                ByteBuffer part = buf.slice(buf.position(), chunk);
+                call(new DmaWrite.Request(addr, part), addr, chunk);
+            } else {
+                Message reply = call(new DmaRead.Request(addr, chunk), addr, chunk);
+                if (!(reply instanceof DmaRead.Reply r) || r.data().remaining() != chunk) {
+                    throw new GuestMemoryException("DMA_READ reply does not carry " + chunk + " bytes");
+                }
+                buf.put(buf.position(), r.data(), r.data().position(), chunk);
+            }
+            buf.position(buf.position() + chunk);
+            addr += chunk;
+        }
+        metrics.dma(DmaMode.MESSAGE, write ? DmaDirection.WRITE : DmaDirection.READ, length);
+    }
+
+    private Message call(Message.Request request, long addr, int chunk) throws GuestMemoryException {
+        ByteBuffer payload = ByteBuffer.allocate(request.payloadSize()).order(ByteOrder.LITTLE_ENDIAN);
+        request.writePayload(payload);
+        payload.flip();
+        try (Frame f = connection.request(request.command(), payload).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+            Header h = f.header();
+            return MessageDecoder.decode(h, f.payload(), f.fds().count(), Limits.of(Math.max(chunk, 1), 0));
+        } catch (ExecutionException e) {
+            throw new GuestMemoryException(request.command() + " at 0x" + Long.toHexString(addr) + " failed: "
+                    + e.getCause().getMessage());
+        } catch (TimeoutException e) {
+            throw new GuestMemoryException(request.command() + " at 0x" + Long.toHexString(addr) + " timed out");
+        } catch (ProtocolException e) {
+            throw new GuestMemoryException("bad " + request.command() + " reply: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new GuestMemoryException("interrupted during " + request.command());
+        }
+    }
+}
