@@ -6,15 +6,29 @@ import io.vfu.protocol.Command;
 import io.vfu.server.client.DmaHandler;
 import io.vfu.server.client.VfioUserClient;
 import io.vfu.server.transport.Frame;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.List;
 import java.util.function.DoubleSupplier;
+import java.util.stream.Stream;
 
 /** Our own vfio-user client used as a second, independent client in tests, plus waiting helpers. */
 final class Clients {
+    /** {@link #fdCount()} for lambdas. */
+    static double fds() {
+        try {
+            return fdCount();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     static final int REGION_BAR0 = 0;
     static final int REGION_CONFIG = 7;
 
@@ -46,6 +60,28 @@ final class Clients {
             assertEquals(4, p.getInt(12));
             return Integer.toUnsignedLong(p.getInt(16));
         }
+    }
+
+    /** Open fds of this JVM (the in-process server's included). */
+    static int fdCount() throws IOException {
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            return (int) s.count();
+        }
+    }
+
+    /** Lines of {@code /proc/self/maps} naming {@code text} (e.g. a memfd mapping of guest RAM). */
+    static List<String> mappings(String text) throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.contains(text)).toList();
+    }
+
+    /** Polls until {@code value <= expected} or 10 s pass; returns the last value. */
+    static double awaitAtMost(DoubleSupplier value, double expected) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        double v;
+        while ((v = value.getAsDouble()) > expected && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        return v;
     }
 
     /** Polls {@code value} until it equals {@code expected} or {@code timeout} passes; returns the last value. */

@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -25,13 +26,16 @@ class DmaEngineTest {
     private static final long DST = 0x0040_0007L;
     private static final int LENGTH = 3 * 4096 + 123;
     private static final int RING_SIZE = 8;
+    private static final Duration WAIT = Duration.ofSeconds(10);
 
     @TempDir
     Path dir;
 
     @Test
-    void copiesGuestMemoryThroughMmapWithASharedMemfdBackend() {
+    void copiesGuestMemoryThroughMmapWithASharedMemfdBackend() throws Exception {
+        List<String> mappedBefore = Clients.mappings("memfd:");
         try (VfuRig rig = VfuRig.start(dir, a -> a.sharedMemory().memoryMib(512))) {
+            assertTrue(Clients.mappings("memfd:").size() > mappedBefore.size(), "guest RAM is mapped");
             runCopies(rig);
             Scrape s = rig.scrape();
             assertTrue(s.sum("vfu_dma_bytes_total", Map.of("mode", "mmap", "direction", "read")) >= 2 * LENGTH,
@@ -41,6 +45,11 @@ class DmaEngineTest {
                     "nothing read by message");
             assertEquals(4, s.sum("vfu_dma_bytes_total", Map.of("mode", "message", "direction", "write")),
                     "only the IMS interrupt (a 4-byte posted write to the APIC, outside RAM) goes by message");
+
+            // QEMU goes away: the session's mappings of guest RAM are released with it.
+            rig.qemu.close();
+            assertEquals(1, Clients.await(() -> rig.scrape().sum("vfu_sessions_closed_total"), 1, WAIT));
+            assertEquals(mappedBefore, Clients.mappings("memfd:"), "no mapping of guest RAM left");
         }
     }
 

@@ -65,6 +65,7 @@ class ResetRestartTest {
         DeviceSpec small = new DeviceSpec("small", dir.resolve("small.sock"), null, null, null, null, null, null,
                 null, null, 2, null, null, null, null);
         try (VfuRig rig = VfuRig.server(new ServerConfig(List.of(small), List.of(), null))) {
+            int fdsBefore = Clients.fdCount();
             rig.attach(a -> a);
             rig.qemu.writel(rig.bar0 + 0x80, 0x1234_5678L);
             rig.qemu.writel(rig.bar0 + 0xfc, 0x9abc_def0L);
@@ -84,6 +85,9 @@ class ResetRestartTest {
             QtestSession first = rig.qemu;
             assertEquals(0, first.stop(WAIT), "QEMU exits cleanly on SIGTERM");
             assertEquals(1, Clients.await(() -> rig.scrape().sum("vfu_sessions_closed_total"), 1, WAIT));
+            // The session's socket, its eventfds and QEMU's pipes to us are all closed again.
+            assertTrue(Clients.awaitAtMost(Clients::fds, fdsBefore) <= fdsBefore,
+                    "fds before QEMU: " + fdsBefore + ", after it left: " + Clients.fdCount());
 
             // Between clients the device keeps its state: another client reads it without any reset.
             try (VfioUserClient c = Clients.negotiated(rig.socket)) {
