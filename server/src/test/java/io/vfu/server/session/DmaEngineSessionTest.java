@@ -1,0 +1,159 @@
+package io.vfu.server.session;
+
+import static io.vfu.server.session.TestDevice.BAR0;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vfu.protocol.DmaMap;
+import io.vfu.protocol.DmaUnmap;
+import io.vfu.server.VfuServer;
+import io.vfu.server.client.DmaHandler;
+import io.vfu.server.config.ServerConfig;
+import io.vfu.server.nativeio.EventFd;
+import io.vfu.server.nativeio.MemFd;
+import io.vfu.server.nativeio.Mmap;
+import io.vfu.server.nativeio.OwnedFd;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The DMA copy engine through a real session, once over message DMA (DMA_READ/DMA_WRITE to the client) and once
+ * over an mmap'd memfd, as QEMU offers with and without a shared memory backend.
+ */
+class DmaEngineSessionTest {
+
+    private static final long RAM = 0x100000;
+    private static final int RAM_SIZE = 1 << 20;
+    private static final long RING = RAM;
+    private static final long SRC = RAM + 0x1000;
+    private static final long DST = RAM + 0x8000;
+    private static final long RECORD = RAM + 0x10000;
+    private static final int LEN = 5000; // more than one page, not a multiple of anything
+
+    @TempDir
+    Path dir;
+    Path socket;
+    VfuServer server;
+
+    @BeforeEach
+    void start() throws Exception {
+        socket = dir.resolve("dev.sock");
+        server = VfuServer.start(ServerConfig.single(socket), Optional.empty(), "127.0.0.1");
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    /** Guest RAM held by the client and served through DMA_READ/DMA_WRITE. */
+    static final class ClientRam implements DmaHandler {
+        final byte[] bytes = new byte[RAM_SIZE];
+
+        @Override
+        public synchronized ByteBuffer read(long address, long count) {
+            return ByteBuffer.wrap(bytes, (int) (address - RAM), (int) count).slice();
+        }
+
+        @Override
+        public synchronized void write(long address, ByteBuffer data) {
+            data.get(data.position(), bytes, (int) (address - RAM), data.remaining());
+        }
+
+        synchronized ByteBuffer view() {
+            return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        }
+    }
+
+    static byte[] pattern() {
+        byte[] p = new byte[LEN];
+        new Random(42).nextBytes(p);
+        return p;
+    }
+
+    /** Descriptor 0: copy SRC to DST, write the record, raise MSI-X vector 0 (device-model/LAYOUT.md). */
+    static void descriptor(ByteBuffer ram) {
+        int d = (int) (RING - RAM);
+        ram.putLong(d, SRC).putLong(d + 8, DST).putInt(d + 16, LEN).putInt(d + 20, 1).putLong(d + 24, RECORD);
+    }
+
+    static void runEngine(TestDevice dev, EventFd irq) throws Exception {
+        dev.enableBusMaster();
+        dev.enableMsix();
+        dev.assignVector(0, irq.fd().fd());
+        dev.write(BAR0, 0x100, 4, RING & 0xFFFFFFFFL);
+        dev.write(BAR0, 0x104, 4, RING >>> 32);
+        dev.write(BAR0, 0x108, 4, 4);
+        dev.write(BAR0, 0x10C, 4, 1);
+        dev.write(BAR0, 0x114, 4, 1);
+        assertEquals(1, irq.await(Duration.ofSeconds(10)).orElseThrow(), "completion interrupt");
+        assertEquals(1, dev.read(BAR0, 0x118, 4), "DMA_COMPLETED");
+        assertEquals(0, dev.read(BAR0, 0x11C, 4), "DMA_ERRORS");
+    }
+
+    @Test
+    void copiesThroughMessageDma() throws Exception {
+        ClientRam ram = new ClientRam();
+        byte[] p = pattern();
+        ram.view().put((int) (SRC - RAM), p);
+        descriptor(ram.view());
+        try (TestDevice dev = TestDevice.open(socket, ram); EventFd irq = EventFd.create()) {
+            dev.call(new DmaMap.Request(32, DmaMap.FLAG_READ | DmaMap.FLAG_WRITE, 0, RAM, RAM_SIZE));
+            runEngine(dev, irq);
+        }
+        ByteBuffer v = ram.view();
+        byte[] out = new byte[LEN];
+        v.get((int) (DST - RAM), out);
+        assertArrayEquals(p, out);
+        assertEquals(1, v.getInt((int) (RECORD - RAM)), "completion status success");
+        assertEquals(LEN, v.getInt((int) (RECORD - RAM) + 4), "bytes copied");
+        String scrape = server.registry().scrape();
+        assertTrue(scrape.contains("vfu_dma_bytes_total{device=\"default\",direction=\"read\",mode=\"message\"}"),
+                scrape);
+    }
+
+    @Test
+    void copiesThroughMmapDmaAndUnmapReleasesTheMapping() throws Exception {
+        byte[] p = pattern();
+        try (OwnedFd memfd = MemFd.create("guest-ram", RAM_SIZE);
+             Mmap local = Mmap.map(memfd, 0, RAM_SIZE, true);
+             TestDevice dev = TestDevice.open(socket, DmaHandler.refuseAll());
+             EventFd irq = EventFd.create()) {
+            MemorySegment seg = local.segment();
+            ByteBuffer ram = seg.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            ram.put((int) (SRC - RAM), p);
+            descriptor(ram);
+            long mapsBefore = mappingsOf(memfd);
+            dev.call(new DmaMap.Request(32, DmaMap.FLAG_READ | DmaMap.FLAG_WRITE, 0, RAM, RAM_SIZE), memfd.fd());
+            assertEquals(mapsBefore + 1, mappingsOf(memfd), "the server mapped the client's memory");
+            runEngine(dev, irq);
+            byte[] out = new byte[LEN];
+            MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, DST - RAM, out, 0, LEN);
+            assertArrayEquals(p, out);
+            assertEquals(1, seg.get(ValueLayout.JAVA_INT_UNALIGNED, RECORD - RAM));
+            dev.call(new DmaUnmap.Request(24, 0, RAM, RAM_SIZE));
+            assertEquals(mapsBefore, mappingsOf(memfd), "DMA_UNMAP released the mapping before replying");
+            String scrape = server.registry().scrape();
+            assertTrue(scrape.contains("vfu_dma_bytes_total{device=\"default\",direction=\"write\",mode=\"mmap\"}"),
+                    scrape);
+        }
+    }
+
+    /** Mappings of this memfd in our own process (server and client share it in this test). */
+    private static long mappingsOf(OwnedFd memfd) throws Exception {
+        String target = Files.readSymbolicLink(Path.of("/proc/self/fd/" + memfd.fd())).toString();
+        return Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.contains(target)).count();
+    }
+}
