@@ -93,9 +93,21 @@ public final class PciBars {
      * @return the BARs with their addresses, by index
      */
     public List<Bar> assign(PciAddress f) {
+        return assign(f, MMIO_BASE);
+    }
+
+    /**
+     * Like {@link #assign(PciAddress)} with memory BARs placed from {@code mmioBase}, so several functions can
+     * be given disjoint windows (e.g. {@code MMIO_BASE + 0x0100_0000} for a second one).
+     */
+    public List<Bar> assign(PciAddress f, long mmioBase) {
+        if (mmioBase < MMIO_BASE || mmioBase >= MMIO_LIMIT) {
+            throw new IllegalArgumentException("memory BARs go between 0x" + Long.toHexString(MMIO_BASE) + " and 0x"
+                    + Long.toHexString(MMIO_LIMIT) + ", not 0x" + Long.toHexString(mmioBase));
+        }
         List<Bar> sized = new ArrayList<>(size(f));
         sized.sort((a, b) -> Long.compareUnsigned(b.size(), a.size()));
-        long mmio = MMIO_BASE;
+        long mmio = mmioBase;
         long io = IO_BASE;
         List<Bar> placed = new ArrayList<>();
         for (Bar bar : sized) {
