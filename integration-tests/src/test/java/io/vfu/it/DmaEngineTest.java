@@ -65,6 +65,60 @@ class DmaEngineTest {
         }
     }
 
+    /**
+     * The deadlock trap of the notes: QEMU holds its main loop while it waits for the reply to a synchronous
+     * REGION_READ, so a server that waited for its own DMA_READ before answering would stall QEMU for
+     * {@code x-msg-timeout}. Here the engine streams message DMA while the test keeps QEMU busy with
+     * synchronous BAR reads; every read must come back promptly and every copy must be right.
+     */
+    @Test
+    void messageDmaAndSynchronousGuestReadsNeverWaitForEachOther() {
+        int count = 64;
+        int length = 128 << 10;
+        long src = 0x0100_0000L;
+        long dst = 0x0200_0000L;
+        try (VfuRig rig = VfuRig.start(dir, a -> a.memoryMib(256))) {
+            QtestSession q = rig.qemu;
+            byte[] data = new byte[length];
+            new Random(7).nextBytes(data);
+            q.writeBytes(src, data);
+            for (int i = 0; i < count; i++) {
+                q.writeBytes(RING + 32L * i, descriptor(src, dst + (long) i * length, length, 0, RECORDS + 8L * i));
+            }
+            q.writel(rig.bar0 + 0x100, RING);
+            q.writel(rig.bar0 + 0x104, 0);
+            q.writel(rig.bar0 + 0x108, 128);
+            q.writel(rig.bar0 + 0x10c, 1);
+            q.writel(rig.bar0 + 0x114, count);
+
+            long worst = 0;
+            int reads = 0;
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (q.readl(rig.bar0 + 0x118) != count && System.nanoTime() < deadline) {
+                long t0 = System.nanoTime();
+                rig.cfg.read16(VfuRig.SLOT, PciConfig.COMMAND);
+                worst = Math.max(worst, System.nanoTime() - t0);
+                reads++;
+            }
+            // 8 MiB by message takes long enough for many reads (about 200 on a loaded 2-core machine).
+            assertTrue(reads > 0, "no read overlapped the DMA");
+            assertEquals(count, q.readl(rig.bar0 + 0x118), "DMA_COMPLETED");
+            assertEquals(0, q.readl(rig.bar0 + 0x11c), "DMA_ERRORS");
+            assertTrue(worst < Duration.ofSeconds(1).toNanos(), "slowest of " + reads + " synchronous reads during"
+                    + " message DMA took " + worst / 1_000_000 + " ms (QEMU's timeout is 5 s)");
+            for (int i = 0; i < count; i++) {
+                assertEquals(1, q.readl(RECORDS + 8L * i), "record " + i + " status");
+                assertEquals(length, q.readl(RECORDS + 8L * i + 4), "record " + i + " bytes");
+            }
+            assertArrayEquals(data, q.readBytes(dst, length), "first copy");
+            assertArrayEquals(data, q.readBytes(dst + (long) (count - 1) * length, length), "last copy");
+            assertTrue(q.stderr().lines().stream().noneMatch(l -> l.contains("timed out")), q.stderr().tail(20));
+            Scrape s = rig.scrape();
+            assertTrue(s.sum("vfu_dma_bytes_total", Map.of("mode", "message", "direction", "write"))
+                    >= (double) count * length, s.text());
+        }
+    }
+
     /** Two descriptors: the first raises MSI-X vector 3, the second IMS entry 12; both copy and complete. */
     private static void runCopies(VfuRig rig) {
         QtestSession q = rig.qemu;
