@@ -119,6 +119,53 @@ class DmaEngineTest {
         }
     }
 
+    @Test
+    void aFaultingDescriptorIsReportedAndTheRingGoesOnWithMmapDma() {
+        try (VfuRig rig = VfuRig.start(dir, a -> a.sharedMemory().memoryMib(512))) {
+            faultThenCopy(rig);
+        }
+    }
+
+    @Test
+    void aFaultingDescriptorIsReportedAndTheRingGoesOnWithMessageDma() {
+        try (VfuRig rig = VfuRig.start(dir, a -> a)) {
+            faultThenCopy(rig);
+        }
+    }
+
+    /**
+     * Descriptor 0 reads from 64 GiB (no RAM, no DMA map there), descriptor 1 writes past the end of the
+     * ring's memory into the same hole, descriptor 2 is good: faults are a status, never a crash or a stall.
+     */
+    private static void faultThenCopy(VfuRig rig) {
+        QtestSession q = rig.qemu;
+        long hole = 0x10_0000_0000L;
+        byte[] data = new byte[256];
+        new Random(3).nextBytes(data);
+        q.writeBytes(SRC, data);
+        q.writeBytes(RECORDS, new byte[24]);
+        q.writeBytes(RING, descriptor(hole, DST, 256, 0, RECORDS));
+        q.writeBytes(RING + 32, descriptor(SRC, hole, 256, 0, RECORDS + 8));
+        q.writeBytes(RING + 64, descriptor(SRC, DST, 256, 0, RECORDS + 16));
+        q.writel(rig.bar0 + 0x100, RING);
+        q.writel(rig.bar0 + 0x108, RING_SIZE);
+        q.writel(rig.bar0 + 0x10c, 1);
+        q.writel(rig.bar0 + 0x114, 3);
+        awaitRegister(rig, 0x118, 3, "DMA_COMPLETED");
+        assertEquals(0x20, q.readl(RECORDS), "read fault");
+        assertEquals(0x21, q.readl(RECORDS + 8), "write fault");
+        assertEquals(1, q.readl(RECORDS + 16), "the good descriptor after them succeeds");
+        assertEquals(256, q.readl(RECORDS + 20));
+        assertArrayEquals(data, q.readBytes(DST, 256));
+        assertEquals(2, q.readl(rig.bar0 + 0x11c), "DMA_ERRORS");
+        assertEquals(3, q.readl(rig.bar0 + 0x110), "DMA_HEAD moved past every descriptor");
+        int status = rig.cfg.read16(VfuRig.SLOT, PciConfig.STATUS);
+        assertEquals(1 << 13, status & (1 << 13), "Status.Received Master Abort");
+        rig.cfg.write16(VfuRig.SLOT, PciConfig.STATUS, 1 << 13);
+        assertEquals(0, rig.cfg.read16(VfuRig.SLOT, PciConfig.STATUS) & (1 << 13), "write 1 clears it");
+        rig.assertId();
+    }
+
     /** Two descriptors: the first raises MSI-X vector 3, the second IMS entry 12; both copy and complete. */
     private static void runCopies(VfuRig rig) {
         QtestSession q = rig.qemu;
