@@ -319,4 +319,31 @@ class BadInputTest {
         }
         assertServerStillServesAndLeaksNoFds();
     }
+
+    @Test
+    void postedCommandsGetNoReplyEvenWhenTheyFail() throws Exception {
+        try (Raw r = new Raw().negotiated()) {
+            // msg_id 100: posted write of SCRATCH[1]; 101: posted write out of range (fails silently);
+            // 102: posted unknown command; then 103, a read that must be the very next frame to come back.
+            r.t.sendRaw(posted(100, REGION_WRITE, regionAccess(0x84, 0, 4, new byte[] {0x78, 0x56, 0x34, 0x12})));
+            r.t.sendRaw(posted(101, REGION_WRITE, regionAccess(0x7ffe, 0, 4, new byte[4])));
+            r.t.sendRaw(posted(102, 0x77, new byte[0]));
+            r.t.sendRaw(message(103, REGION_READ, 32, regionAccess(0x84, 0, 4, new byte[0])));
+            try (Frame f = r.receive()) {
+                assertNotNull(f);
+                assertEquals(103, f.header().msgId(), "no reply to any posted command came first");
+                assertEquals(0x1234_5678, f.payload().order(ByteOrder.LITTLE_ENDIAN).getInt(16), "posted write landed");
+            }
+        }
+        Scrape s = rig.scrape();
+        assertEquals(1, s.sum("vfu_errors_total", Map.of("errno", "EINVAL")), "the failed posted write is counted");
+        assertEquals(1, s.sum("vfu_errors_total", Map.of("errno", "ENOSYS")), s.text());
+        assertServerStillServesAndLeaksNoFds();
+    }
+
+    static byte[] posted(int id, int command, byte[] payload) {
+        byte[] m = message(id, command, 16 + payload.length, payload);
+        m[8] = Header.FLAG_NO_REPLY;
+        return m;
+    }
 }
