@@ -217,6 +217,15 @@ class DmaEngineTest {
                 .putLong(src).putLong(dst).putInt(length).putInt(flags).putLong(record).array();
     }
 
+    static void awaitRegisterAtLeast(VfuRig rig, int offset, long atLeast) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        long v;
+        while ((v = rig.qemu.readl(rig.bar0 + offset)) < atLeast && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertTrue(v >= atLeast, "register 0x" + Integer.toHexString(offset) + " = " + v + " < " + atLeast);
+    }
+
     static void awaitRegister(VfuRig rig, int offset, long expected, String name) {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         long v;
