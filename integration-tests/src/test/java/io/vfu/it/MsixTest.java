@@ -155,4 +155,38 @@ class MsixTest {
             assertEquals(1, rig.qemu.readl(rig.bar0 + 0x2000 + 4 * 7), "vector 7 rang twice, coalesced to one");
         }
     }
+
+    @Test
+    void all2048VectorsAppendOneByOneThenTheBudgetRefusesAnImsEntry() throws Exception {
+        try (VfuRig rig = VfuRig.start(dir, a -> a)) {
+            int fdsBefore = Clients.fdCount();
+            rig.enableMsix();
+            for (int n = 0; n < 2048; n++) {
+                rig.programMsix(n, 0x30 + (n & 0x7f));
+            }
+            Scrape s = rig.scrape();
+            assertEquals(2048, s.sum("vfu_vector_budget_used"), "every vector holds a unit");
+            assertEquals(1 + 2048, s.sum("vfu_set_irqs_total", Map.of("index", "MSIX", "action", "TRIGGER")));
+            assertEquals(0, s.sum("vfu_irq_index_disables_total", Map.of("index", "MSIX")));
+            // (A few unrelated JVM fds come and go, hence the slack.)
+            assertTrue(Clients.fdCount() >= fdsBefore + 2040, "the server holds one eventfd per vector: "
+                    + fdsBefore + " -> " + Clients.fdCount());
+
+            // The budget is shared: an IMS unmask now is refused, and says so.
+            rig.programIms(0, 0x99, false);
+            assertEquals(1, rig.qemu.readl(rig.bar4 + 12), "IMS entry 0 left masked");
+            assertEquals(1, rig.qemu.readl(rig.bar0 + 0x20), "ERROR_CODE BUDGET_EXHAUSTED");
+            assertEquals(0x8000_0000L, rig.qemu.readl(rig.bar0 + 0x24), "ERROR_INFO: IMS entry 0");
+            assertEquals(1, rig.scrape().sum("vfu_vector_budget_exhausted_total"));
+
+            int mark = rig.mark();
+            rig.qemu.writel(rig.bar0 + 0x40, 2047);
+            assertEquals(0x30 + (2047 & 0x7f), rig.awaitVector(mark), "the last vector still works");
+
+            // QEMU leaves: every eventfd is closed.
+            rig.qemu.close();
+            assertTrue(Clients.awaitAtMost(Clients::fds, fdsBefore) <= fdsBefore, "fds: " + Clients.fdCount());
+            assertEquals(0, rig.scrape().sum("vfu_vector_budget_used"), "units returned at disconnect");
+        }
+    }
 }
