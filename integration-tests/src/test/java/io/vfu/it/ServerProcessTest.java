@@ -130,4 +130,37 @@ class ServerProcessTest {
             server.destroyForcibly();
         }
     }
+
+    @Test
+    void sigtermWithQemuAttachedStopsTheServerPromptlyAndRemovesTheSocket() throws Exception {
+        Path sock = dir.resolve("vfu.sock");
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Process server = new ProcessBuilder(java, "-XX:+UseSerialGC", "-jar", serverJar().toString(),
+                "--socket", sock.toString(), "--metrics-port", "0")
+                .redirectError(dir.resolve("server.stderr").toFile()).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+            String ready = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return out.readLine();
+                } catch (java.io.IOException e) {
+                    return null;
+                }
+            }).get(30, TimeUnit.SECONDS);
+            assertTrue(String.valueOf(ready).matches(
+                    "vfu-server ready default=" + Pattern.quote(sock.toString()) + " metrics=http://127\\.0\\.0\\.1:\\d+/metrics"),
+                    "ready line: " + ready);
+            try (QtestSession q = QtestSession.start(QemuArgs.qtest(provisioned).vfioUserDevice(sock))) {
+                assertEquals(0x0001_1b5aL, new PciConfig(q).read32(VfuRig.SLOT, 0));
+                long t0 = System.nanoTime();
+                server.destroy(); // SIGTERM while QEMU holds a session
+                assertTrue(server.waitFor(10, TimeUnit.SECONDS), "server exits on SIGTERM with a client attached");
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertFalse(Files.exists(sock), "socket removed");
+                assertTrue(ms < 5000, "exit took " + ms + " ms");
+            }
+        } finally {
+            server.destroyForcibly();
+        }
+    }
 }
