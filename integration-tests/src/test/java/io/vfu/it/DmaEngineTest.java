@@ -50,6 +50,11 @@ class DmaEngineTest {
             rig.qemu.close();
             assertEquals(1, Clients.await(() -> rig.scrape().sum("vfu_sessions_closed_total"), 1, WAIT));
             assertEquals(mappedBefore, Clients.mappings("memfd:"), "no mapping of guest RAM left");
+
+            // A new QEMU brings new memfds; the next session maps them and copies again.
+            rig.attach(a -> a.sharedMemory().memoryMib(512));
+            runCopies(rig);
+            assertEquals(0, rig.scrape().sum("vfu_dma_bytes_total", Map.of("mode", "message", "direction", "read")));
         }
     }
 
