@@ -22,5 +22,7 @@ if ! docker image inspect "$image" >/dev/null 2>&1; then
   cp "$jar" "$ctx/vfu-server.jar"
   cp "$top/docker/Dockerfile.server" "$ctx/Dockerfile"
   docker build --network host --build-arg BASE="$base" -t "$image" "$ctx" >&2
+  # Older server images (other jars) are dropped, so repeated builds do not fill the disk.
+  docker images --format '{{.Repository}}:{{.Tag}}' local/vfu-server | grep -vxF "$image" | xargs -r docker rmi >&2 || true
 fi
 printf '%s\n' "$image"

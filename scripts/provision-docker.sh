@@ -72,5 +72,6 @@ if ! docker image inspect "$image" >/dev/null 2>&1; then
     || die "docker build of $image failed; see $cache/docker-build-qemu.log"
   docker run --rm --network host "$image" --version | grep -q "QEMU emulator version 11\." \
     || die "$image does not run QEMU 11"
+  docker images --format '{{.Repository}}:{{.Tag}}' local/vfu-qemu | grep -vxF "$image" | xargs -r docker rmi >&2 || true
 fi
 printf '%s\n' "$image"

@@ -59,7 +59,8 @@ bool check_append(struct dev *d, int upto) {
  */
 bool check_churn(struct dev *d, uint64_t total, int extra) {
     uint64_t start = R.fired, t0 = now_ms();
-    uint64_t rounds = total / (uint64_t)d->nvec + 1;
+    /* Rounds grow wider as vectors are added; spread the appends over the rounds at the final width. */
+    uint64_t rounds = total / (uint64_t)(d->nvec + extra) + 1;
     uint64_t every = rounds / (uint64_t)(extra + 1) + 1;
     uint64_t round = 0;
     while (R.fired - start < total) {

@@ -52,6 +52,20 @@ class GuestInterruptsTest {
         System.out.println("guest suite: " + GuestSuiteReport.summary());
     }
 
+    /** Without the device the guest still ends with a result line, and every check in it has failed. */
+    @Test
+    void withoutTheDeviceTheResultLineReportsFailure() throws Exception {
+        ProcessResult run = new GuestRun(provisioned).kernelArgs("vfu.dma=mmap").boot(initrd, BOOT_LIMIT);
+        assertEquals(0, run.exitCode(), run.stderr());
+        GuestResult r = GuestResult.parse(List.of(run.stdout().split("\r?\n")));
+        assertEquals(0, r.count("vectors_appended"), r.line());
+        assertEquals(0, r.count("fired"), r.line());
+        assertTrue(!r.flag("ims_reread_ok") && !r.flag("budget_error_seen") && !r.flag("dma_mmap_ok"), r.line());
+        assertTrue(r.result().get("dma_msg_ok").isNull(), r.line());
+        assertEquals("device 1b5a:0001 not found on the PCI bus", r.detail().path("error").asText());
+        assertTrue(run.stdout().contains("vfu-guest: test exit 1"), run.stdout());
+    }
+
     @Test
     void guestDrivesTheDeviceWithSharedMemory() throws Exception {
         long t0 = System.nanoTime();
