@@ -59,6 +59,20 @@ public final class MessageEncoder {
         }
     }
 
+    /**
+     * The payload alone (no header), little-endian, flipped for reading: for transports that write the header
+     * themselves.
+     */
+    public static ByteBuffer payload(Message m) {
+        ByteBuffer out = ByteBuffer.allocate(m.payloadSize()).order(ByteOrder.LITTLE_ENDIAN);
+        m.writePayload(out);
+        if (out.hasRemaining()) {
+            throw new IllegalStateException(m.getClass().getName() + " wrote " + out.position()
+                    + " bytes, declared " + m.payloadSize());
+        }
+        return out.flip();
+    }
+
     /** Encodes into a new heap buffer, flipped for reading. */
     public static ByteBuffer encode(int msgId, Message m, int extraFlags) {
         ByteBuffer out = ByteBuffer.allocate(encodedSize(m));

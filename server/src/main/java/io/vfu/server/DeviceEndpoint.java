@@ -25,6 +25,7 @@ public final class DeviceEndpoint implements AutoCloseable {
 
     private static final Logger LOG = System.getLogger(DeviceEndpoint.class.getName());
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration REFUSE_GRACE = Duration.ofSeconds(5);
 
     private final DeviceHost host;
     private final Path socket;
@@ -109,13 +110,24 @@ public final class DeviceEndpoint implements AutoCloseable {
         });
     }
 
-    /** A second client gets EBUSY for its first command (its VERSION) and is disconnected. */
+    /**
+     * A second client gets EBUSY for its first command (its VERSION) and is disconnected; one that sends nothing
+     * is disconnected after {@link #REFUSE_GRACE}, so idle refused connections cannot pile up.
+     */
     private void refuseBusy(UnixSocketTransport t) {
         host.metrics().sessionRefused();
-        Connection.start(t, (c, frame) -> {
-            c.replyError(frame.header(), Errno.EBUSY);
-            Thread.ofVirtual().start(c::close);
+        Connection c = Connection.start(t, (conn, frame) -> {
+            conn.replyError(frame.header(), Errno.EBUSY);
+            Thread.ofVirtual().start(conn::close);
         }, REQUEST_TIMEOUT, "vfu-refuse-" + host.name());
+        Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(REFUSE_GRACE);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            c.close();
+        });
     }
 
     @Override

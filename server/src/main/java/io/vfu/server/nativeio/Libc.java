@@ -66,6 +66,8 @@ final class Libc {
             bind("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle FTRUNCATE =
             bind("ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle FSTAT =
+            bind("fstat", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
     private static final MethodHandle RECVMSG =
             bind("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle SENDMSG =
@@ -393,6 +395,29 @@ final class Libc {
             if (errno(st) != EINTR) {
                 throw new NativeCallException("ftruncate", errno(st));
             }
+        }
+    }
+
+    /** Offset of st_size in struct stat: 48 on both x86-64 and the generic layout aarch64 uses. */
+    private static final long ST_SIZE_OFFSET = 48;
+    /** Room for struct stat on either architecture (144 and 128 bytes). */
+    private static final long STAT_BYTES = 256;
+
+    /** The size of the file behind {@code fd} ({@code st_size}); 0 for pipes, sockets and the like. */
+    static long fileSize(int fd) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(STAT_BYTES, 8);
+            int r;
+            try {
+                r = (int) FSTAT.invokeExact(st, fd, buf);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+            if (r != 0) {
+                throw new NativeCallException("fstat", errno(st));
+            }
+            return buf.get(JAVA_LONG, ST_SIZE_OFFSET);
         }
     }
 }

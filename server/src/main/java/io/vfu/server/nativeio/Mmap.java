@@ -28,11 +28,21 @@ public final class Mmap implements AutoCloseable {
     /**
      * Maps {@code length} bytes at file {@code offset}. {@code writable} adds PROT_WRITE.
      *
-     * @throws IllegalArgumentException when offset is negative, length is not positive, or the end overflows
+     * <p>Rule: the file must already cover the whole range. Touching a mapping past the end of its file raises
+     * SIGBUS, which would kill the JVM, so a window larger than the file a client sent is refused here. (A
+     * client that shrinks the file after mapping can still cause that; QEMU never does.)
+     *
+     * @throws IllegalArgumentException when offset is negative, length is not positive, the end overflows, or
+     *                                  the file is shorter than {@code offset + length}
      */
     public static Mmap map(OwnedFd fd, long offset, long length, boolean writable) throws NativeCallException {
         if (offset < 0 || length <= 0 || offset > Long.MAX_VALUE - length) {
             throw new IllegalArgumentException("bad range offset=" + offset + " length=" + length);
+        }
+        long fileSize = Libc.fileSize(fd.fd());
+        if (fileSize < offset + length) {
+            throw new IllegalArgumentException("file of " + fileSize + " bytes does not cover offset=" + offset
+                    + " length=" + length);
         }
         long pageOffset = offset % Libc.PAGE_SIZE;
         long alignedOffset = offset - pageOffset;

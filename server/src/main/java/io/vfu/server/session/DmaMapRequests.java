@@ -38,7 +38,8 @@ final class DmaMapRequests {
         Mmap mmap;
         try (OwnedFd fd = fds.take(0)) {
             mmap = Mmap.map(fd, r.offset(), r.size(), writable);
-        } catch (NativeCallException e) {
+        } catch (NativeCallException | IllegalArgumentException e) {
+            // Rule: an fd that cannot back the whole window (too short, not mappable) is EINVAL, never a crash.
             throw new MessageException(Errno.EINVAL, "cannot mmap the DMA window: " + e.getMessage());
         }
         try {

@@ -24,9 +24,11 @@ final class IrqRequests {
     private static final String[] INDEX_NAMES = {"INTX", "MSI", "MSIX", "ERR", "REQ"};
 
     private final DeviceHost host;
+    private final int irqCount;
 
     IrqRequests(DeviceHost host) {
         this.host = host;
+        this.irqCount = host.withDevice(d -> d.irqCount()); // fixed for the device's lifetime
     }
 
     DeviceGetIrqInfo.Reply info(DeviceGetIrqInfo.Request r) throws MessageException {
@@ -99,8 +101,7 @@ final class IrqRequests {
     }
 
     private int index(long index) throws MessageException {
-        int count = host.withDevice(d -> d.irqCount());
-        if (index < 0 || index >= count) {
+        if (index < 0 || index >= irqCount) {
             throw new MessageException(Errno.EINVAL, "no IRQ index " + index);
         }
         return (int) index;

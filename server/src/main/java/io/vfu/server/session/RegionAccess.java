@@ -21,9 +21,11 @@ import java.util.List;
 final class RegionAccess {
 
     private final DeviceHost host;
+    private final int regionCount;
 
     RegionAccess(DeviceHost host) {
         this.host = host;
+        this.regionCount = host.withDevice(d -> d.regionCount()); // fixed for the device's lifetime
     }
 
     /** Region info, shortened to the fixed part when the caller's argsz is too small (spec "Message sizes"). */
@@ -61,8 +63,7 @@ final class RegionAccess {
 
     private int index(long region) throws MessageException {
         // Rule: region indexes are u32 on the wire; anything past the device's regions is EINVAL.
-        int count = host.withDevice(d -> d.regionCount());
-        if (region < 0 || region >= count) {
+        if (region < 0 || region >= regionCount) {
             throw new MessageException(Errno.EINVAL, "no region " + region);
         }
         return (int) region;

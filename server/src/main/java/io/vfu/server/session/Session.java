@@ -22,6 +22,7 @@ import io.vfu.protocol.Header;
 import io.vfu.protocol.Limits;
 import io.vfu.protocol.Message;
 import io.vfu.protocol.MessageDecoder;
+import io.vfu.protocol.MessageEncoder;
 import io.vfu.protocol.MessageException;
 import io.vfu.protocol.MigDataRead;
 import io.vfu.protocol.MigDataWrite;
@@ -177,9 +178,7 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
 
     /** Encodes and sends a successful reply to {@code request}. */
     private void reply(Header request, Message.Reply reply) throws IOException {
-        ByteBuffer payload = ByteBuffer.allocate(reply.payloadSize()).order(ByteOrder.LITTLE_ENDIAN);
-        reply.writePayload(payload);
-        connection.reply(request, payload.flip());
+        connection.reply(request, MessageEncoder.payload(reply));
     }
 
     // ---- DeviceHost.Attachment ----
@@ -195,8 +194,8 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
      */
     @Override
     public void postWrite(long address, int data) {
-        ByteBuffer payload = ByteBuffer.allocate(DmaWrite.FIXED + 4).order(ByteOrder.LITTLE_ENDIAN);
-        payload.putLong(address).putLong(4).putInt(data).flip();
+        ByteBuffer payload = MessageEncoder.payload(new DmaWrite.Request(address,
+                ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, data)));
         connection.request(Command.DMA_WRITE, payload).whenComplete((f, e) -> {
             if (f != null) {
                 f.close();

@@ -8,6 +8,7 @@ import io.vfu.protocol.Header;
 import io.vfu.protocol.Limits;
 import io.vfu.protocol.Message;
 import io.vfu.protocol.MessageDecoder;
+import io.vfu.protocol.MessageEncoder;
 import io.vfu.protocol.MessageException;
 import io.vfu.protocol.ProtocolException;
 import io.vfu.server.dma.DmaMapTable;
@@ -19,7 +20,6 @@ import io.vfu.server.transport.Connection;
 import io.vfu.server.transport.Frame;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
@@ -126,10 +126,7 @@ final class SessionGuestMemory implements GuestMemory {
     }
 
     private Message call(Message.Request request, long addr, int chunk) throws GuestMemoryException {
-        ByteBuffer payload = ByteBuffer.allocate(request.payloadSize()).order(ByteOrder.LITTLE_ENDIAN);
-        request.writePayload(payload);
-        payload.flip();
-        try (Frame f = connection.request(request.command(), payload).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        try (Frame f = connection.request(request.command(), MessageEncoder.payload(request)).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
             Header h = f.header();
             return MessageDecoder.decode(h, f.payload(), f.fds().count(), Limits.of(Math.max(chunk, 1), 0));
         } catch (ExecutionException e) {

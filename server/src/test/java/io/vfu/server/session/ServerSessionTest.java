@@ -264,6 +264,22 @@ class ServerSessionTest {
     }
 
     @Test
+    void aDmaMapLargerThanItsFileOrAtAHugeOffsetIsEinvalNotACrash() throws Exception {
+        try (io.vfu.server.nativeio.OwnedFd small = io.vfu.server.nativeio.MemFd.create("small", 4096);
+             TestDevice d = TestDevice.open(socket, DmaHandler.refuseAll())) {
+            // Touching a mapping past the end of its file raises SIGBUS: the window must be refused up front.
+            assertEquals(Errno.EINVAL.code(), errno(() -> d.call(new DmaMap.Request(32,
+                    DmaMap.FLAG_READ | DmaMap.FLAG_WRITE, 0, 0x100000, 0x200000), small.fd())));
+            assertEquals(Errno.EINVAL.code(), errno(() -> d.call(new DmaMap.Request(32,
+                    DmaMap.FLAG_READ, 0x8000_0000_0000_0000L, 0x100000, 4096), small.fd())));
+            assertEquals(Errno.EINVAL.code(), errno(() -> d.call(new DmaMap.Request(32,
+                    DmaMap.FLAG_READ, 4096, 0x100000, 4096), small.fd())));
+            d.call(new DmaMap.Request(32, DmaMap.FLAG_READ | DmaMap.FLAG_WRITE, 0, 0x100000, 4096), small.fd());
+            assertEquals(0x31554656L, d.read(BAR0, 0, 4));
+        }
+    }
+
+    @Test
     void aSessionLeaksNoFdsOrMappings() throws Exception {
         // Warm up once so lazily opened JDK/native fds are not counted against the session.
         try (TestDevice d = TestDevice.open(socket, DmaHandler.refuseAll())) {

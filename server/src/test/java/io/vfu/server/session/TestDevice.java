@@ -6,6 +6,7 @@ import io.vfu.protocol.Header;
 import io.vfu.protocol.Limits;
 import io.vfu.protocol.Message;
 import io.vfu.protocol.MessageDecoder;
+import io.vfu.protocol.MessageEncoder;
 import io.vfu.protocol.RegionRead;
 import io.vfu.protocol.RegionWrite;
 import io.vfu.server.client.DmaHandler;
@@ -46,9 +47,7 @@ final class TestDevice implements AutoCloseable {
     }
 
     static ByteBuffer payload(Message m) {
-        ByteBuffer b = ByteBuffer.allocate(m.payloadSize()).order(ByteOrder.LITTLE_ENDIAN);
-        m.writePayload(b);
-        return b.flip();
+        return MessageEncoder.payload(m);
     }
 
     /** Sends {@code request} and decodes the reply (an error reply throws ErrorReplyException). */
