@@ -42,7 +42,7 @@ final class GuestScenario {
     /** The guest kernel's command line words (after console=ttyS0 panic=-1 quiet). */
     static List<String> kernelArgs(boolean mmapDma) {
         return List.of("intel_iommu=on", "vfu.dma=" + (mmapDma ? "mmap" : "msg"), "vfu.vectors=32",
-                "vfu.churn=" + CHURN, "vfu.churn_vectors=" + CHURN_VECTORS, "vfu.ims_rounds=200", "vfu.hold_ms=1500");
+                "vfu.churn=" + CHURN, "vfu.churn_vectors=" + CHURN_VECTORS, "vfu.ims_rounds=200", "vfu.hold_ms=3000");
     }
 
     /**
