@@ -281,6 +281,7 @@ class InterruptModelTest {
         Random rnd = new Random(seed);
         int names = 0;
         Driver d = new Driver(dev);
+        long[] intxEvents = {0};
         for (int step = 0; step < steps; step++) {
             int v = rnd.nextInt(N);
             int e = rnd.nextInt(M);
@@ -390,7 +391,10 @@ class InterruptModelTest {
                 what = "intx disable " + dis;
             } else if (op < 110) {
                 String name = op == 109 ? null : "x" + names++;
-                IrqTarget t = name == null ? null : () -> actual.add(new Event(name, 0, 0));
+                IrqTarget t = name == null ? null : () -> {
+                    intxEvents[0]++;
+                    actual.add(new Event(name, 0, 0));
+                };
                 List<IrqTarget> dropped = dev.setIrqs(IrqIndex.INTX, IrqAction.TRIGGER, 0, 1,
                         new IrqData.Targets(t == null ? List.of() : List.of(t)));
                 assertEquals(ref.intxTarget == null ? 0 : 1, dropped.size(), "replaced INTx target returned");
@@ -417,8 +421,7 @@ class InterruptModelTest {
             }
             assertEquals(ref.used, d.read(RegionIndex.BAR0, DeviceRegisters.BUDGET_USED), ctx);
             assertEquals(ref.droppedSinceReset, d.read(RegionIndex.BAR0, DeviceRegisters.MSIX_DROPPED), ctx);
-            long intxEvents = actual.stream().filter(ev -> ev.target() != null && ev.target().startsWith("x")).count();
-            assertEquals(ref.fired, actual.size() - intxEvents + pending + ref.coalesced + ref.dropped
+            assertEquals(ref.fired, actual.size() - intxEvents[0] + pending + ref.coalesced + ref.dropped
                     + ref.discarded, ctx);
             checkStats(dev.stats(), ref, ctx);
         }
