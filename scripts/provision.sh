@@ -4,6 +4,7 @@
 #   - a Debian trixie root holding QEMU 11 from trixie-backports (the only QEMU with vfio-user-pci);
 #   - $VFU_CACHE/bin/qemu-system-x86_64, a wrapper that runs that QEMU without chroot or mounts;
 #   - $VFU_CACHE/guest, a Debian kernel, its vfio modules and a busybox initramfs (scripts/build-guest.sh);
+#   - Docker: the engine, a running dockerd, a base image and the QEMU runner image (scripts/provision-docker.sh);
 #   - $VFU_CACHE/env.properties, which the integration tests read to find all of the above.
 # Idempotent: a second run checks stamps and versions and returns in well under a second. Anything that cannot
 # be provided stops the run with a message naming what is missing; nothing is skipped silently.
@@ -224,7 +225,10 @@ qemu_package=$(awk -F= '$1 == "qemu" { print $2 }' "$stamp")
 guest=$cache/guest
 guest_release=$(cat "$guest/kernel.version")
 
-# --- 4. the file the tests read ----------------------------------------------------------------------------
+# --- 4. Docker: engine, daemon, base image and the QEMU runner image -----------------------------------------
+qemu_image=$("$(dirname "$0")/provision-docker.sh" "$(debian_mirror)") || die "provisioning Docker failed"
+
+# --- 5. the file the tests read ----------------------------------------------------------------------------
 env_file=$cache/env.properties
 replace_if_changed "$env_file" "# Written by scripts/provision.sh; read by the integration tests. Values never contain spaces or quotes.
 vfu.cache=$cache
@@ -238,5 +242,6 @@ guest.dir=$guest
 guest.kernel=$guest/vmlinuz
 guest.kernel.release=$guest_release
 guest.initramfs=$guest/initramfs.cpio.gz
-guest.modules=$guest/modules" 0644
+guest.modules=$guest/modules
+docker.qemu.image=$qemu_image" 0644
 log "ready: QEMU $qemu_version, prometheus $prometheus_version, guest kernel $guest_release; settings in $env_file"

@@ -109,6 +109,26 @@ public final class DmaMapTable implements AutoCloseable {
         }
     }
 
+    /**
+     * Bytes from {@code address} to the end of the window holding it, 0 if no window holds it. A guest behind an
+     * IOMMU maps each page separately, so a transfer that is contiguous in IOVA space spans adjacent windows and
+     * is done window by window.
+     */
+    public long windowRemaining(long address) {
+        lock.readLock().lock();
+        try {
+            Map.Entry<Long, Entry> e = windows.floorEntry(address);
+            if (e == null || !e.getValue().mapping().contains(address, 1)) {
+                return 0;
+            }
+            long rest = e.getValue().mapping().last() - address + 1;
+            // A window ending at 2^64 - 1 leaves more than any transfer can need.
+            return rest <= 0 ? Long.MAX_VALUE : rest;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
     /** A direct copy into or out of mapped memory, run while the window cannot be unmapped. */
     @FunctionalInterface
     public interface DirectAccess {

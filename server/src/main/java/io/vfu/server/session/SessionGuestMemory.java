@@ -65,11 +65,25 @@ final class SessionGuestMemory implements GuestMemory {
         transfer(address, src, true);
     }
 
+    /** Splits the transfer at window boundaries: adjacent windows may differ in kind (mmap or message). */
     private void transfer(long address, ByteBuffer buf, boolean write) throws GuestMemoryException {
-        int length = buf.remaining();
-        if (length == 0) {
-            return;
+        long addr = address;
+        while (buf.hasRemaining()) {
+            long span = maps.windowRemaining(addr);
+            if (span == 0) {
+                throw new GuestMemoryException("DMA " + (write ? "write" : "read") + " at 0x" + Long.toHexString(addr)
+                        + " refused: no mapped window holds it");
+            }
+            int piece = (int) Math.min(buf.remaining(), span);
+            ByteBuffer part = buf.slice(buf.position(), piece);
+            transferWithin(addr, part, write);
+            buf.position(buf.position() + piece);
+            addr += piece;
         }
+    }
+
+    private void transferWithin(long address, ByteBuffer buf, boolean write) throws GuestMemoryException {
+        int length = buf.remaining();
         Optional<DmaMapping> viaMessage;
         try {
             viaMessage = maps.access(address, length, write, (segment, offset) -> {

@@ -62,6 +62,18 @@ class DmaMapTableTest {
     }
 
     @Test
+    void windowRemainingReachesTheEndOfTheWindowHoldingTheAddress() throws Exception {
+        DmaMapTable t = new DmaMapTable(16);
+        t.map(msg(0x1000, 0x1000), () -> { });
+        t.map(msg(0xFFFF_FFFF_FFFF_F000L, 0x1000), () -> { });
+        assertEquals(0x1000, t.windowRemaining(0x1000));
+        assertEquals(1, t.windowRemaining(0x1fff));
+        assertEquals(0, t.windowRemaining(0x2000));
+        assertEquals(0, t.windowRemaining(0xfff));
+        assertEquals(4, t.windowRemaining(0xFFFF_FFFF_FFFF_FFFCL));
+    }
+
+    @Test
     void permissionsAreEnforced() throws Exception {
         DmaMapTable t = new DmaMapTable(16);
         t.map(new DmaMapping(0x1000, 0x1000, true, false, Optional.empty()), () -> { });

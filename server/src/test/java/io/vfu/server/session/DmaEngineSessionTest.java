@@ -151,6 +151,41 @@ class DmaEngineSessionTest {
         }
     }
 
+    /**
+     * A guest behind an IOMMU maps its pages one DMA_MAP each, so a copy that is contiguous in IOVA space spans
+     * several adjacent windows: here every page is its own window, mmap'd and by message alternately.
+     */
+    @Test
+    void copiesAcrossAdjacentWindowsOfBothKinds() throws Exception {
+        byte[] p = pattern();
+        ClientRam clientRam = new ClientRam();
+        try (OwnedFd memfd = MemFd.create("guest-ram", RAM_SIZE);
+             Mmap local = Mmap.map(memfd, 0, RAM_SIZE, true);
+             TestDevice dev = TestDevice.open(socket, clientRam);
+             EventFd irq = EventFd.create()) {
+            MemorySegment seg = local.segment();
+            ByteBuffer ram = seg.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            ram.put((int) (SRC - RAM), p);
+            descriptor(ram);
+            MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, 0, clientRam.bytes, 0, RAM_SIZE);
+            for (long page = 0; page < 0x11000; page += 0x1000) {
+                long flags = DmaMap.FLAG_READ | DmaMap.FLAG_WRITE;
+                if ((page / 0x1000) % 2 == 0) {
+                    dev.call(new DmaMap.Request(32, flags, page, RAM + page, 0x1000), memfd.fd());
+                } else {
+                    dev.call(new DmaMap.Request(32, flags, 0, RAM + page, 0x1000));
+                }
+            }
+            runEngine(dev, irq);
+            byte[] out = new byte[LEN];
+            for (int i = 0; i < LEN; i++) {
+                long at = DST - RAM + i;
+                out[i] = (at / 0x1000) % 2 == 0 ? seg.get(ValueLayout.JAVA_BYTE, at) : clientRam.bytes[(int) at];
+            }
+            assertArrayEquals(p, out);
+        }
+    }
+
     /** Mappings of this memfd in our own process (server and client share it in this test). */
     private static long mappingsOf(OwnedFd memfd) throws Exception {
         String target = Files.readSymbolicLink(Path.of("/proc/self/fd/" + memfd.fd())).toString();
