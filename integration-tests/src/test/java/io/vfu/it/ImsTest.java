@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,6 +37,8 @@ class ImsTest {
             Scrape s = rig.scrape();
             assertEquals(0, s.sum("vfu_errors_total"), s.text());
             assertEquals(2, s.sum("vfu_vector_budget_used"));
+            assertEquals(2, s.sum("vfu_ims_entries_in_use"));
+            assertEquals(2, s.sum("vfu_interrupts_delivered_total", Map.of("index", "IMS")));
         }
     }
 
@@ -55,6 +58,13 @@ class ImsTest {
             assertEquals(0x52, rig.awaitVector(mark));
             assertEquals(0, rig.qemu.readl(rig.bar4 + 0x10000), "pending bit cleared by the delivery");
             assertEquals(1, rig.qemu.readl(rig.bar0 + 0x4000 + 4 * 3), "IMS_DELIVERED[3]");
+            Scrape s = rig.scrape();
+            Map<String, String> ims = Map.of("index", "IMS");
+            assertEquals(2, s.sum("vfu_interrupts_signalled_total", ims));
+            assertEquals(1, s.sum("vfu_interrupts_latched_total", ims));
+            assertEquals(1, s.sum("vfu_interrupts_coalesced_total", ims));
+            assertEquals(1, s.sum("vfu_interrupts_delivered_on_unmask_total", ims));
+            assertEquals(1, s.sum("vfu_ims_entries_in_use"));
 
             // Let any stray second delivery show up before counting.
             rig.qemu.clockStep(1_000_000);

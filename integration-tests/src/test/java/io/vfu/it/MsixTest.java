@@ -77,6 +77,12 @@ class MsixTest {
             assertEquals(0, rig.qemu.readl(rig.bar0 + 0x2000 + 4 * 3), "vector 3 never rang");
             assertEquals(0, rig.qemu.readl(rig.bar0 + 0x20), "no ERROR_CODE");
             assertEquals(0, rig.qemu.readl(rig.bar0 + 0x28), "nothing dropped");
+            Scrape s = rig.scrape();
+            Map<String, String> msix = Map.of("index", "MSIX");
+            assertEquals(VECTORS.length + 1, s.sum("vfu_interrupts_signalled_total", msix));
+            assertEquals(VECTORS.length + 1, s.sum("vfu_interrupts_delivered_total", msix));
+            assertEquals(0, s.sum("vfu_interrupts_latched_total", msix));
+            assertEquals(VECTORS.length, s.sum("vfu_msix_vectors_assigned"));
         }
     }
 
@@ -86,7 +92,7 @@ class MsixTest {
             int mark = rig.mark();
             rig.qemu.writel(rig.bar0 + 0x40, 3);
             assertEquals(1, rig.qemu.readl(rig.bar0 + 0x28), "MSIX_DROPPED");
-            assertEquals(1, rig.scrape().sum("vfu_msix_dropped_total"));
+            assertEquals(1, rig.scrape().sum("vfu_interrupts_dropped_total", Map.of("index", "MSIX")));
             rig.qemu.clockStep(1_000_000);
             assertFalse(rig.vectorsSince(mark).contains(0x33), "nothing delivered");
             // An out-of-range doorbell is an error the guest can read, not a crash.
@@ -153,6 +159,12 @@ class MsixTest {
             assertEquals(List.of(0x86, 0x87), seen.stream().sorted().toList(), "each latched vector once: " + seen);
             assertEquals(0, rig.qemu.readl(rig.bar2 + 0x8000), "pending bits cleared by the deliveries");
             assertEquals(1, rig.qemu.readl(rig.bar0 + 0x2000 + 4 * 7), "vector 7 rang twice, coalesced to one");
+            Scrape s = rig.scrape();
+            Map<String, String> msix = Map.of("index", "MSIX");
+            assertEquals(3, s.sum("vfu_interrupts_signalled_total", msix));
+            assertEquals(2, s.sum("vfu_interrupts_latched_total", msix));
+            assertEquals(1, s.sum("vfu_interrupts_coalesced_total", msix));
+            assertEquals(2, s.sum("vfu_interrupts_delivered_on_unmask_total", msix));
         }
     }
 
@@ -177,7 +189,8 @@ class MsixTest {
             assertEquals(1, rig.qemu.readl(rig.bar4 + 12), "IMS entry 0 left masked");
             assertEquals(1, rig.qemu.readl(rig.bar0 + 0x20), "ERROR_CODE BUDGET_EXHAUSTED");
             assertEquals(0x8000_0000L, rig.qemu.readl(rig.bar0 + 0x24), "ERROR_INFO: IMS entry 0");
-            assertEquals(1, rig.scrape().sum("vfu_vector_budget_exhausted_total"));
+            assertEquals(1, rig.scrape().sum("vfu_vector_budget_exhausted_total", Map.of("kind", "IMS")));
+            assertEquals(2048, rig.scrape().sum("vfu_msix_vectors_assigned"));
 
             int mark = rig.mark();
             rig.qemu.writel(rig.bar0 + 0x40, 2047);

@@ -56,6 +56,11 @@ class PrometheusScrapeTest {
                         "sum(vfu_set_irqs_total{index=\"MSIX\",device=\"default\"}) > bool 1", 1.0),
                         "MSI-X enable and vector 0 counted");
                 assertEquals(1.0, await(prom, "vfu_vector_budget_used{device=\"default\"}", 1.0));
+                assertEquals(1.0, await(prom, "vfu_msix_vectors_assigned{device=\"default\"}", 1.0));
+                assertEquals(1.0, await(prom,
+                        "vfu_interrupts_delivered_total{index=\"MSIX\",device=\"default\"}", 1.0));
+                assertEquals(3.0, await(prom, "count(vfu_interrupts_signalled_total{device=\"default\"})", 3.0),
+                        "interrupt series per index: INTX, MSIX, IMS");
                 // A latency histogram a user can take quantiles of: 12 bounds plus +Inf, cumulative.
                 assertEquals(13.0, await(prom,
                         "count(vfu_command_seconds_bucket{command=\"REGION_READ\",device=\"default\"})", 13.0));

@@ -76,7 +76,7 @@ class ResetRestartTest {
             assertEquals(1, rig.qemu.readl(rig.bar4 + 16 * 2 + 12), "entry 2 stayed masked");
             assertEquals(1, rig.qemu.readl(rig.bar0 + 0x20), "ERROR_CODE BUDGET_EXHAUSTED");
             assertEquals(0x8000_0002L, rig.qemu.readl(rig.bar0 + 0x24), "ERROR_INFO: IMS entry 2");
-            assertEquals(1, rig.scrape().sum("vfu_vector_budget_exhausted_total"));
+            assertEquals(1, rig.scrape().sum("vfu_vector_budget_exhausted_total", java.util.Map.of("kind", "IMS")));
 
             // A second QEMU while the first is attached is refused and does not disturb the first.
             QtestException busy = assertThrows(QtestException.class,

@@ -118,8 +118,9 @@ class ServerProcessTest {
                         HttpResponse.BodyHandlers.ofString()).body());
                 assertEquals(1, s.sum("vfu_sessions_opened_total", Map.of("device", "dev0")));
                 assertEquals(1, s.sum("vfu_sessions_opened_total", Map.of("device", "dev1")));
-                assertEquals(1, s.sum("vfu_msix_dropped_total", Map.of("device", "dev0")));
-                assertEquals(0, s.sum("vfu_msix_dropped_total", Map.of("device", "dev1")));
+                assertEquals(1, s.sum("vfu_interrupts_dropped_total", Map.of("device", "dev0", "index", "MSIX")));
+                assertEquals(0, s.sum("vfu_interrupts_dropped_total", Map.of("device", "dev1", "index", "MSIX")));
+                assertEquals(1, s.sum("vfu_interrupts_delivered_total", Map.of("device", "dev1", "index", "MSIX")));
             }
 
             server.destroy(); // SIGTERM
