@@ -118,21 +118,41 @@ final class VfuRig implements AutoCloseable {
         return qemu.stderr().size();
     }
 
-    /** Waits for an APIC delivery at or after {@code from} and returns its vector. */
+    /**
+     * Waits for an APIC delivery at or after {@code from} and returns its vector. Vectors below 16 are not
+     * MSI vectors (QEMU logs vector 0 while it resets the machine at start-up, and that line may reach us late),
+     * so they are skipped.
+     */
     int awaitVector(int from) {
-        String line = qemu.awaitStderr(APIC, from, WAIT);
-        Matcher m = APIC.matcher(line);
-        if (!m.find()) {
-            throw new AssertionError(line);
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        int i = from;
+        while (true) {
+            long left = deadline - System.nanoTime();
+            OutputLog.Line line;
+            try {
+                line = qemu.stderr().await(APIC, i, Duration.ofNanos(Math.max(1, left))).orElse(null);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted", e);
+            }
+            if (line == null) {
+                throw new AssertionError("no MSI reached the APIC within " + WAIT + "; QEMU stderr:\n"
+                        + qemu.stderr().tail(30));
+            }
+            Matcher m = APIC.matcher(line.text());
+            if (m.find() && Integer.parseInt(m.group(1)) >= 16) {
+                return Integer.parseInt(m.group(1));
+            }
+            i = line.index() + 1;
         }
-        return Integer.parseInt(m.group(1));
     }
 
-    /** Every APIC vector delivered at or after stderr line {@code from}, in order. */
+    /** Every MSI vector (16 and up) delivered to the APIC at or after stderr line {@code from}, in order. */
     List<Integer> vectorsSince(int from) {
         List<String> lines = qemu.stderr().lines();
         return lines.subList(Math.min(from, lines.size()), lines.size()).stream()
-                .map(APIC::matcher).filter(Matcher::find).map(m -> Integer.parseInt(m.group(1))).toList();
+                .map(APIC::matcher).filter(Matcher::find).map(m -> Integer.parseInt(m.group(1)))
+                .filter(v -> v >= 16).toList();
     }
 
     /**
