@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vfu.server.config.ServerConfig;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -67,6 +68,21 @@ class DmaEngineTest {
                     s.text());
             assertTrue(s.sum("vfu_dma_bytes_total", Map.of("mode", "message", "direction", "write")) >= 2 * LENGTH);
             assertEquals(0, s.sum("vfu_dma_bytes_total", Map.of("mode", "mmap")), "QEMU passed no fds to mmap");
+        }
+    }
+
+    /**
+     * With {@code x-no-posted-writes} every BAR write waits for its reply, including the tail doorbell that
+     * starts message DMA: the server answers it without waiting for the DMA_READs the engine then sends.
+     */
+    @Test
+    void copiesThroughDmaMessagesWhenEveryRegionWriteIsSynchronous() {
+        try (VfuRig rig = VfuRig.server(ServerConfig.single(dir.resolve("vfu.sock")))) {
+            rig.attach(a -> QemuArgs.qtest(rig.provisioned).trace("apic_deliver_irq")
+                    .vfioUserDevice(rig.socket, Map.of("x-no-posted-writes", true, "x-msg-timeout", 2000)));
+            runCopies(rig);
+            assertTrue(rig.qemu.stderr().lines().stream().noneMatch(l -> l.contains("timed out")),
+                    rig.qemu.stderr().tail(20));
         }
     }
 
