@@ -155,6 +155,22 @@ final class Bench {
                 Files.deleteIfExists(sock);
             }
         }
+        // The same with an application class-data-sharing archive (JDK 19+ auto-created dynamic archive): the
+        // first start writes it into the cache directory untimed, the timed starts map it.
+        Path jsa = o.cacheDir().toAbsolutePath().resolve("vfu-server.jsa");
+        List<String> cds = new java.util.ArrayList<>(server);
+        cds.addAll(1, List.of("-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=" + jsa));
+        double[] startupCds = new double[o.runs()];
+        for (int i = -1; i < startupCds.length; i++) {
+            Path sock = work.resolve("start.sock");
+            try (ServerProcess s = ServerProcess.start(cds, List.of("--socket", sock.toString()), log(work), 60)) {
+                if (i >= 0) {
+                    startupCds[i] = s.startupNanos() / 1e6;
+                }
+            } finally {
+                Files.deleteIfExists(sock);
+            }
+        }
         ScaleBench.Result s = ScaleBench.run(server, work, o.devices(), o.readsPerDevice(), 2);
         r.put("devices", s.devices());
         r.put("devices_rss_mib", s.rssMib(), "server RSS with every device's client connected");
@@ -162,6 +178,7 @@ final class Bench {
         r.put("devices_read_p99_us", s.reads().p99() / 1e3);
         r.put("devices_startup_ms", s.startupMs(), "start to ready with all devices listening");
         r.put("startup_ms", Stats.median(startup), "process start -> 'vfu-server ready' line, one device");
+        r.put("startup_cds_ms", Stats.median(startupCds), "the same with an AppCDS archive (-XX:SharedArchiveFile)");
     }
 
     private static void put(double[][] into, int run, ServerBench.Timed t) {
