@@ -83,6 +83,11 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
         return smoke ? 200 : 5_000;
     }
 
+    /** Warm-up round trips for a freshly started child JVM (its loop must reach C2 before timing). */
+    int childWarmup() {
+        return smoke ? 200 : 20_000;
+    }
+
     int postedWrites() {
         return smoke ? 2_000 : 100_000;
     }

@@ -22,24 +22,29 @@ final class JavaFloor {
     private JavaFloor() {
     }
 
-    /** Runs {@code iterations} round trips against a child JVM, then 5x as many one-way messages. */
-    static FloorResult run(Path dir, int iterations) throws IOException, InterruptedException {
+    /**
+     * Runs {@code warmup} untimed and {@code iterations} timed round trips against a child JVM (a fresh JVM
+     * needs the warm-up to compile its loop), then 5x {@code iterations} one-way messages.
+     */
+    static FloorResult run(Path dir, int warmup, int iterations) throws IOException, InterruptedException {
         Path sock = dir.resolve("jfloor-" + ProcessHandle.current().pid() + ".sock");
         Files.deleteIfExists(sock);
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(sock));
             List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), JavaFloor.class.getName(),
-                    sock.toString(), Integer.toString(iterations));
+                    sock.toString(), Integer.toString(warmup), Integer.toString(iterations));
             Process child = new ProcessBuilder(cmd).inheritIO().start();
             try (SocketChannel ch = server.accept()) {
                 ByteBuffer buf = ByteBuffer.allocateDirect(MSG);
                 long[] rtt = new long[iterations];
-                for (int i = 0; i < iterations; i++) {
+                for (int i = -warmup; i < iterations; i++) {
                     long t0 = System.nanoTime();
                     writeFully(ch, buf.clear());
                     readFully(ch, buf.clear());
-                    rtt[i] = System.nanoTime() - t0;
+                    if (i >= 0) {
+                        rtt[i] = System.nanoTime() - t0;
+                    }
                 }
                 long t0 = System.nanoTime();
                 for (int i = 0; i < iterations * 5; i++) {
@@ -59,12 +64,13 @@ final class JavaFloor {
         }
     }
 
-    /** The echo side: {@code JavaFloor SOCKET ITERATIONS}. */
+    /** The echo side: {@code JavaFloor SOCKET WARMUP ITERATIONS}. */
     public static void main(String[] args) throws IOException {
-        int iterations = Integer.parseInt(args[1]);
+        int warmup = Integer.parseInt(args[1]);
+        int iterations = Integer.parseInt(args[2]);
         try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(args[0]))) {
             ByteBuffer buf = ByteBuffer.allocateDirect(MSG);
-            for (int i = 0; i < iterations; i++) {
+            for (int i = 0; i < warmup + iterations; i++) {
                 readFully(ch, buf.clear());
                 writeFully(ch, buf.flip());
             }

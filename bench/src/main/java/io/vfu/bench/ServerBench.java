@@ -188,6 +188,18 @@ final class ServerBench {
         }
     }
 
+    /**
+     * {@code to - from} times the median of {@code cost[from..to)}, in microseconds: the window's cost with a
+     * single scheduler hiccup (milliseconds on a shared machine) unable to swamp a hundred ~50 us calls.
+     */
+    static double medianTimesCountMicros(long[] cost, int from, int to) {
+        long[] w = java.util.Arrays.copyOfRange(cost, from, to);
+        java.util.Arrays.sort(w);
+        int n = w.length;
+        double median = n % 2 == 1 ? w[n / 2] : (w[n / 2 - 1] + w[n / 2]) / 2.0;
+        return median * n / 1e3;
+    }
+
     /** Sum of {@code cost[from..to)} in microseconds. */
     static double sumMicros(long[] cost, int from, int to) {
         long s = 0;
