@@ -27,8 +27,9 @@ final class ImsStore implements DwordAccess {
     private final MessageSink sink;
     private final VectorBudget budget;
     private final ErrorRegister errors;
+    private final InterruptCounters stats;
 
-    ImsStore(int count, MessageSink sink, VectorBudget budget, ErrorRegister errors) {
+    ImsStore(int count, MessageSink sink, VectorBudget budget, ErrorRegister errors, InterruptCounters stats) {
         this.count = count;
         this.pendingOffset = DeviceConfig.imsPendingOffset(count);
         this.entries = new int[4 * count];
@@ -37,6 +38,7 @@ final class ImsStore implements DwordAccess {
         this.sink = sink;
         this.budget = budget;
         this.errors = errors;
+        this.stats = stats;
         reset();
     }
 
@@ -62,11 +64,19 @@ final class ImsStore implements DwordAccess {
 
     /** The device raises entry {@code e}. */
     void signal(int e) {
+        stats.countSignalled();
         if (isMasked(e)) {
-            pending.set(e); // Rule: masked latches pending, sends nothing.
+            // Rule: masked latches pending, sends nothing; a second signal merges into the bit.
+            if (pending.get(e)) {
+                stats.countCoalesced();
+            } else {
+                pending.set(e);
+                stats.countLatched();
+            }
             return;
         }
         deliver(e);
+        stats.countDeliveredDirect();
     }
 
     private void deliver(int e) {
@@ -80,6 +90,7 @@ final class ImsStore implements DwordAccess {
         if (wasMasked && !isMasked(e) && pending.get(e)) {
             pending.clear(e);
             deliver(e);
+            stats.countDeliveredOnUnmask();
         }
     }
 
@@ -91,15 +102,18 @@ final class ImsStore implements DwordAccess {
             // Rule: the first unmask allocates a budget unit; without one the entry stays masked, visibly.
             if (!budget.tryAcquire()) {
                 errors.report(ErrorRegister.BUDGET_EXHAUSTED, ErrorRegister.SOURCE_IMS | e);
+                stats.countExhausted();
                 return;
             }
             entries[i] |= CTRL_ALLOCATED;
+            stats.addHeld(1);
         }
         entries[i] = mask ? entries[i] | CTRL_MASK : entries[i] & ~CTRL_MASK;
         maskUpdate(e, wasMasked);
         if ((value & CTRL_RELEASE) != 0 && isMasked(e) && isAllocated(e)) {
             entries[i] &= ~CTRL_ALLOCATED;
             budget.release();
+            stats.addHeld(-1);
         }
     }
 
@@ -110,10 +124,12 @@ final class ImsStore implements DwordAccess {
                 budget.release();
             }
         }
+        stats.clearHeld();
         Arrays.fill(entries, 0);
         for (int e = 0; e < count; e++) {
             entries[4 * e + 3] = CTRL_MASK;
         }
+        stats.countDiscarded(pending.count()); // latched signals reset throws away
         pending.clearAll();
         Arrays.fill(delivered, 0);
     }

@@ -28,11 +28,12 @@ final class MsixTable implements DwordAccess {
     private final IrqTarget[] targets;
     private final int[] delivered;
     private final MessageSink sink;
+    private final InterruptCounters stats;
     private boolean enabled;
     private boolean functionMasked;
     private long dropped;
 
-    MsixTable(int size, MessageSink sink) {
+    MsixTable(int size, MessageSink sink, InterruptCounters stats) {
         this.size = size;
         this.pbaOffset = DeviceConfig.pbaOffset(size);
         this.table = new int[4 * size];
@@ -40,6 +41,7 @@ final class MsixTable implements DwordAccess {
         this.targets = new IrqTarget[size];
         this.delivered = new int[size];
         this.sink = sink;
+        this.stats = stats;
         resetState();
     }
 
@@ -81,15 +83,24 @@ final class MsixTable implements DwordAccess {
 
     /** The device raises vector {@code v} (doorbell, DMA completion, vfio TRIGGER). */
     void signal(int v) {
+        stats.countSignalled();
         if (!enabled) {
             dropped++; // Rule: disable delivers nothing (QEMU msix_notify drops it); counted, not latched.
+            stats.countDropped();
             return;
         }
         if (functionMasked || entryMasked(v)) {
-            pending.set(v); // Rule: a masked vector latches pending and sends nothing.
+            // Rule: a masked vector latches pending and sends nothing; a second signal merges into the bit.
+            if (pending.get(v)) {
+                stats.countCoalesced();
+            } else {
+                pending.set(v);
+                stats.countLatched();
+            }
             return;
         }
         deliver(v);
+        stats.countDeliveredDirect();
     }
 
     private void deliver(int v) {
@@ -110,6 +121,7 @@ final class MsixTable implements DwordAccess {
         if (wasMasked && !isMasked(v) && pending.get(v)) {
             pending.clear(v);
             deliver(v);
+            stats.countDeliveredOnUnmask();
         }
     }
 
@@ -137,6 +149,8 @@ final class MsixTable implements DwordAccess {
     IrqTarget swapTarget(int v, IrqTarget t) {
         IrqTarget old = targets[v];
         targets[v] = t;
+        // Gauge: vectors holding a target.
+        stats.addHeld((t != null ? 1 : 0) - (old != null ? 1 : 0));
         return old;
     }
 
@@ -146,6 +160,7 @@ final class MsixTable implements DwordAccess {
         for (int v = 0; v < size; v++) {
             table[4 * v + 3] = CTRL_MASKED; // Rule: entries reset masked.
         }
+        stats.countDiscarded(pending.count()); // latched signals reset throws away
         pending.clearAll();
         Arrays.fill(delivered, 0);
         enabled = false;

@@ -24,13 +24,14 @@ public final class PciFunction {
     private final DeviceConfig config;
     private final VectorBudget budget;
     private final ErrorRegister errors = new ErrorRegister();
-    private final IntxLine intx = new IntxLine();
+    private final IntxLine intx;
     private final MsixTable msix;
     private final ImsStore ims;
     private final ConfigSpace configSpace;
     private final DmaEngine dma;
     private final DeviceRegisters registers;
     private final VfioIrqs irqs;
+    private final InterruptStats stats;
 
     /**
      * @param config        identity and sizes
@@ -41,13 +42,15 @@ public final class PciFunction {
     public PciFunction(DeviceConfig config, MessageSink sink, Runnable workAvailable) {
         this.config = config;
         this.budget = new VectorBudget(config.vectorBudget());
-        this.msix = new MsixTable(config.msixTableSize(), sink);
-        this.ims = new ImsStore(config.imsEntryCount(), sink, budget, errors);
+        this.stats = new InterruptStats(budget);
+        this.intx = new IntxLine(stats.intx());
+        this.msix = new MsixTable(config.msixTableSize(), sink, stats.msix());
+        this.ims = new ImsStore(config.imsEntryCount(), sink, budget, errors, stats.ims());
         this.configSpace = new ConfigSpace(config, msix, intx);
         this.dma = new DmaEngine(msix, ims, configSpace, config.dmaMaxTransfer(), workAvailable);
         this.configSpace.onBusMasterChange(dma::busMasterChanged);
         this.registers = new DeviceRegisters(msix, ims, budget, errors, intx, dma);
-        this.irqs = new VfioIrqs(msix, intx, budget, errors);
+        this.irqs = new VfioIrqs(msix, intx, budget, errors, stats.msix());
     }
 
     public DeviceConfig config() {
@@ -180,6 +183,14 @@ public final class PciFunction {
     }
 
     // ---- observation (diagnostics, metrics, tests) ----
+
+    /**
+     * Interrupt statistics for metrics export. The same live view every time; safe to read from any thread
+     * without the device lock (values may be stale, never torn). Identities and meanings: {@link InterruptStats}.
+     */
+    public InterruptStats stats() {
+        return stats;
+    }
 
     public boolean msixMasked(int vector) {
         return msix.isMasked(vector);

@@ -26,6 +26,15 @@ final class PendingBits {
         words[v >>> 6] &= ~(1L << (v & 63));
     }
 
+    /** Number of set bits. */
+    int count() {
+        int n = 0;
+        for (long w : words) {
+            n += Long.bitCount(w);
+        }
+        return n;
+    }
+
     void clearAll() {
         Arrays.fill(words, 0);
     }

@@ -1,11 +1,28 @@
 package io.vfu.device;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 /**
  * The device-wide pool of interrupt resources, shared by MSI-X vectors and IMS entries, like the host's
  * interrupt-remapping entries. An MSI-X vector holds one unit while the vfio layer has a target assigned to it;
  * an IMS entry holds one unit from its first unmask until the guest releases it or the device resets. O(1).
+ * Written under the device lock with opaque stores, so {@link InterruptStats} can read it from another thread.
  */
 final class VectorBudget {
+
+    private static final VarHandle USED;
+    private static final VarHandle EXHAUSTED;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            USED = l.findVarHandle(VectorBudget.class, "used", int.class);
+            EXHAUSTED = l.findVarHandle(VectorBudget.class, "exhausted", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final int total;
     private int used;
@@ -18,20 +35,20 @@ final class VectorBudget {
     /** Take one unit, or count an exhaustion and return false. */
     boolean tryAcquire() {
         if (used == total) {
-            exhausted++;
+            EXHAUSTED.setOpaque(this, exhausted + 1);
             return false;
         }
-        used++;
+        USED.setOpaque(this, used + 1);
         return true;
     }
 
     /** Take {@code n} units at once, or none (count one exhaustion). */
     boolean tryAcquire(int n) {
         if (n > total - used) {
-            exhausted++;
+            EXHAUSTED.setOpaque(this, exhausted + 1);
             return false;
         }
-        used += n;
+        USED.setOpaque(this, used + n);
         return true;
     }
 
@@ -39,7 +56,7 @@ final class VectorBudget {
         if (used == 0) {
             throw new IllegalStateException("budget release without acquire");
         }
-        used--;
+        USED.setOpaque(this, used - 1);
     }
 
     int total() {
@@ -48,6 +65,16 @@ final class VectorBudget {
 
     int used() {
         return used;
+    }
+
+    /** {@link #used()} for a reader without the device lock. */
+    int usedOpaque() {
+        return (int) USED.getOpaque(this);
+    }
+
+    /** {@link #exhaustedCount()} for a reader without the device lock: never torn. */
+    long exhaustedOpaque() {
+        return (long) EXHAUSTED.getOpaque(this);
     }
 
     /** How many acquisitions failed since the device was created (not cleared by reset: a health counter). */

@@ -27,15 +27,17 @@ final class VfioIrqs {
     private final IntxLine intx;
     private final VectorBudget budget;
     private final ErrorRegister errors;
+    private final InterruptCounters msixStats;
     private final IrqInfo[] infos = new IrqInfo[IrqIndex.COUNT];
     private IrqTarget err;
     private IrqTarget req;
 
-    VfioIrqs(MsixTable msix, IntxLine intx, VectorBudget budget, ErrorRegister errors) {
+    VfioIrqs(MsixTable msix, IntxLine intx, VectorBudget budget, ErrorRegister errors, InterruptCounters msixStats) {
         this.msix = msix;
         this.intx = intx;
         this.budget = budget;
         this.errors = errors;
+        this.msixStats = msixStats;
         for (int i = 0; i < infos.length; i++) {
             infos[i] = describe(i);
         }
@@ -169,6 +171,7 @@ final class VfioIrqs {
         }
         if (net > 0 && !budget.tryAcquire(net)) {
             errors.report(ErrorRegister.BUDGET_EXHAUSTED, firstNeeding);
+            msixStats.countExhausted();
             throw new DeviceException(DeviceException.Kind.NO_SPACE, "vector budget exhausted ("
                     + budget.used() + "/" + budget.total() + " in use) appending MSI-X vector " + firstNeeding);
         }

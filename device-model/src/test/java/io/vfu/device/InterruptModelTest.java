@@ -12,7 +12,10 @@ import org.junit.jupiter.api.Test;
  * append, de-assign, SET_IRQS index disable, IMS allocate/release and reset, run against the device and against a tiny reference model
  * written from the PCI rules. After every step: the delivered messages match exactly (same order, same
  * message as it reads at that moment, nothing while masked), the PBA and IMS pending bits match, the budget
- * matches, and fired == delivered + pending + coalesced + dropped + discarded-by-reset.
+ * matches, and fired == delivered + pending + coalesced + dropped + discarded-by-reset. INTx (level, automasked,
+ * Interrupt Disable, target, loopback) runs in the same sequences. The {@link InterruptStats} counters of every
+ * source equal the reference's tallies exactly, and satisfy signalled == deliveredDirect + latched + coalesced +
+ * dropped, latched == deliveredOnUnmask + pending + discarded, and the gauges sum to BUDGET_USED.
  */
 class InterruptModelTest {
 
@@ -24,8 +27,29 @@ class InterruptModelTest {
     record Event(String target, long address, int data) {
     }
 
+    /** Where the reference sent each signal of one source. */
+    static final class Tally {
+        long signalled;
+        long direct;
+        long latched;
+        long coalesced;
+        long onUnmask;
+        long redelivered;
+        long discarded;
+        long dropped;
+        long exhausted;
+    }
+
     /** The reference: state as the PCI/vfio rules describe it, no shared code with the device. */
     static final class Ref {
+        final Tally msixT = new Tally();
+        final Tally imsT = new Tally();
+        final Tally intxT = new Tally();
+        boolean intxLevel;
+        boolean intxDisabled;
+        boolean intxMasked;
+        boolean intxLatched;
+        String intxTarget;
         boolean enabled;
         boolean functionMask;
         final boolean[] entryMask = new boolean[N];
@@ -51,8 +75,16 @@ class InterruptModelTest {
         }
 
         void reset() {
+            if (intxLatched) {
+                intxLatched = false;
+                intxT.discarded++;
+            }
+            intxLevel = false;
+            intxDisabled = false;
+            intxMasked = false;
             for (int v = 0; v < N; v++) {
                 discarded += pending[v] ? 1 : 0;
+                msixT.discarded += pending[v] ? 1 : 0;
                 entryMask[v] = true;
                 pending[v] = false;
                 target[v] = null;
@@ -61,6 +93,7 @@ class InterruptModelTest {
             }
             for (int e = 0; e < M; e++) {
                 discarded += imsPending[e] ? 1 : 0;
+                imsT.discarded += imsPending[e] ? 1 : 0;
                 imsMask[e] = true;
                 imsAllocated[e] = false;
                 imsPending[e] = false;
@@ -83,14 +116,22 @@ class InterruptModelTest {
 
         void fire(int v) {
             fired++;
+            msixT.signalled++;
             if (!enabled) {
                 dropped++;
                 droppedSinceReset++;
+                msixT.dropped++;
             } else if (masked(v)) {
                 coalesced += pending[v] ? 1 : 0;
+                if (pending[v]) {
+                    msixT.coalesced++;
+                } else {
+                    msixT.latched++;
+                }
                 pending[v] = true;
             } else {
                 deliver(v);
+                msixT.direct++;
             }
         }
 
@@ -98,6 +139,7 @@ class InterruptModelTest {
             if (was && !masked(v) && pending[v]) {
                 pending[v] = false;
                 deliver(v);
+                msixT.onUnmask++;
             }
         }
 
@@ -123,6 +165,7 @@ class InterruptModelTest {
         boolean append(int v, String t) {
             if (target[v] == null) {
                 if (used == BUDGET) {
+                    msixT.exhausted++;
                     return false;
                 }
                 used++;
@@ -142,11 +185,18 @@ class InterruptModelTest {
 
         void fireIms(int e) {
             fired++;
+            imsT.signalled++;
             if (imsMask[e]) {
                 coalesced += imsPending[e] ? 1 : 0;
+                if (imsPending[e]) {
+                    imsT.coalesced++;
+                } else {
+                    imsT.latched++;
+                }
                 imsPending[e] = true;
             } else {
                 expected.add(new Event(null, imsAddr[e], imsData[e]));
+                imsT.direct++;
             }
         }
 
@@ -154,6 +204,7 @@ class InterruptModelTest {
             boolean was = imsMask[e];
             if (!mask && was && !imsAllocated[e]) {
                 if (used == BUDGET) {
+                    imsT.exhausted++;
                     return;
                 }
                 used++;
@@ -163,10 +214,54 @@ class InterruptModelTest {
             if (was && !mask && imsPending[e]) {
                 imsPending[e] = false;
                 expected.add(new Event(null, imsAddr[e], imsData[e]));
+                imsT.onUnmask++;
             }
             if (release && imsMask[e] && imsAllocated[e]) {
                 imsAllocated[e] = false;
                 used--;
+            }
+        }
+
+        /** INTx as vfio sees it: level-triggered, automasked on trigger, blocked by Interrupt Disable. */
+        void intxUpdate(boolean edge) {
+            boolean fire = intxLevel && !intxDisabled && !intxMasked && intxTarget != null;
+            intxT.signalled += edge ? 1 : 0;
+            if (!fire) {
+                if (edge) {
+                    intxLatched = true;
+                    intxT.latched++;
+                }
+                return;
+            }
+            intxMasked = true;
+            expected.add(new Event(intxTarget, 0, 0));
+            if (edge) {
+                intxT.direct++;
+            } else if (intxLatched) {
+                intxLatched = false;
+                intxT.onUnmask++;
+            } else {
+                intxT.redelivered++;
+            }
+        }
+
+        void intxLevel(boolean l) {
+            boolean edge = l && !intxLevel;
+            if (!l && intxLatched) {
+                intxLatched = false;
+                intxT.discarded++;
+            }
+            intxLevel = l;
+            intxUpdate(edge);
+        }
+
+        void intxLoopback() {
+            intxT.signalled++;
+            if (intxTarget != null) {
+                expected.add(new Event(intxTarget, 0, 0));
+                intxT.direct++;
+            } else {
+                intxT.dropped++;
             }
         }
     }
@@ -186,10 +281,11 @@ class InterruptModelTest {
         Random rnd = new Random(seed);
         int names = 0;
         Driver d = new Driver(dev);
+        long[] intxEvents = {0};
         for (int step = 0; step < steps; step++) {
             int v = rnd.nextInt(N);
             int e = rnd.nextInt(M);
-            int op = rnd.nextInt(100);
+            int op = rnd.nextInt(112);
             String what;
             if (op < 8) {
                 long a = 0xFEE0_0000L | (long) rnd.nextInt(1 << 12) << 12 | (rnd.nextBoolean() ? 1L << 32 : 0);
@@ -271,10 +367,44 @@ class InterruptModelTest {
                 }
                 assertEquals(had, dropped.size());
                 what = "disable index";
-            } else {
+            } else if (op < 100) {
                 dev.reset();
                 ref.reset();
                 what = "reset";
+            } else if (op < 103) {
+                boolean l = rnd.nextBoolean();
+                d.write(RegionIndex.BAR0, DeviceRegisters.INTX, l ? 1 : 0);
+                ref.intxLevel(l);
+                what = "intx level " + l;
+            } else if (op < 106) {
+                boolean m = op == 105;
+                dev.setIrqs(IrqIndex.INTX, m ? IrqAction.MASK : IrqAction.UNMASK, 0, 1, IrqData.NONE);
+                ref.intxMasked = m;
+                ref.intxUpdate(false);
+                what = "intx vfio mask " + m;
+            } else if (op < 107) {
+                boolean dis = rnd.nextBoolean();
+                int cmd = d.read(RegionIndex.CONFIG, ConfigLayout.COMMAND) & 0xFFFF & ~ConfigLayout.CMD_INTX_DISABLE;
+                d.write(RegionIndex.CONFIG, ConfigLayout.COMMAND, cmd | (dis ? ConfigLayout.CMD_INTX_DISABLE : 0));
+                ref.intxDisabled = dis;
+                ref.intxUpdate(false);
+                what = "intx disable " + dis;
+            } else if (op < 110) {
+                String name = op == 109 ? null : "x" + names++;
+                IrqTarget t = name == null ? null : () -> {
+                    intxEvents[0]++;
+                    actual.add(new Event(name, 0, 0));
+                };
+                List<IrqTarget> dropped = dev.setIrqs(IrqIndex.INTX, IrqAction.TRIGGER, 0, 1,
+                        new IrqData.Targets(t == null ? List.of() : List.of(t)));
+                assertEquals(ref.intxTarget == null ? 0 : 1, dropped.size(), "replaced INTx target returned");
+                ref.intxTarget = name;
+                ref.intxUpdate(false);
+                what = "intx target " + name;
+            } else {
+                dev.setIrqs(IrqIndex.INTX, IrqAction.TRIGGER, 0, 1, IrqData.NONE);
+                ref.intxLoopback();
+                what = "intx loopback";
             }
             String ctx = "seed " + seed + " step " + step + " after " + what;
             assertEquals(ref.expected, actual, ctx);
@@ -291,8 +421,53 @@ class InterruptModelTest {
             }
             assertEquals(ref.used, d.read(RegionIndex.BAR0, DeviceRegisters.BUDGET_USED), ctx);
             assertEquals(ref.droppedSinceReset, d.read(RegionIndex.BAR0, DeviceRegisters.MSIX_DROPPED), ctx);
-            assertEquals(ref.fired, actual.size() + pending + ref.coalesced + ref.dropped + ref.discarded, ctx);
+            assertEquals(ref.fired, actual.size() - intxEvents[0] + pending + ref.coalesced + ref.dropped
+                    + ref.discarded, ctx);
+            checkStats(dev.stats(), ref, ctx);
         }
+    }
+
+    private static void checkStats(InterruptStats s, Ref ref, String ctx) {
+        long msixPending = 0;
+        long imsPending = 0;
+        int assigned = 0;
+        int inUse = 0;
+        for (int x = 0; x < N; x++) {
+            msixPending += ref.pending[x] ? 1 : 0;
+            assigned += ref.target[x] != null ? 1 : 0;
+        }
+        for (int x = 0; x < M; x++) {
+            imsPending += ref.imsPending[x] ? 1 : 0;
+            inUse += ref.imsAllocated[x] ? 1 : 0;
+        }
+        assertTally(ref.msixT, s.msix(), msixPending, ctx);
+        assertTally(ref.imsT, s.ims(), imsPending, ctx);
+        assertTally(ref.intxT, s.intx(), ref.intxLatched ? 1 : 0, ctx);
+        assertEquals(assigned, s.msixAssigned(), ctx + ": MSI-X vectors holding a target");
+        assertEquals(inUse, s.imsInUse(), ctx + ": IMS entries holding a unit");
+        assertEquals(ref.used, s.budgetUsed(), ctx);
+        assertEquals(s.budgetUsed(), s.msixAssigned() + s.imsInUse(), ctx + ": gauges sum to BUDGET_USED");
+        assertEquals(BUDGET, s.budgetTotal());
+        assertEquals(ref.msixT.exhausted, s.budgetExhaustedMsix(), ctx);
+        assertEquals(ref.imsT.exhausted, s.budgetExhaustedIms(), ctx);
+        assertEquals(s.budgetExhaustedMsix() + s.budgetExhaustedIms(), s.budgetExhausted(), ctx);
+    }
+
+    private static void assertTally(Tally t, InterruptCounters c, long pendingNow, String ctx) {
+        String at = ctx + ": " + c;
+        assertEquals(t.signalled, c.signalled(), at);
+        assertEquals(t.direct, c.deliveredDirect(), at);
+        assertEquals(t.latched, c.latched(), at);
+        assertEquals(t.coalesced, c.coalesced(), at);
+        assertEquals(t.onUnmask, c.deliveredOnUnmask(), at);
+        assertEquals(t.redelivered, c.redelivered(), at);
+        assertEquals(t.discarded, c.discarded(), at);
+        assertEquals(t.dropped, c.dropped(), at);
+        // The identities, on the device's own numbers.
+        assertEquals(c.signalled(), c.deliveredDirect() + c.latched() + c.coalesced() + c.dropped(), at);
+        assertEquals(c.latched(), c.deliveredOnUnmask() + pendingNow + c.discarded(), at);
+        assertTrue(c.deliveredOnUnmask() <= c.latched(), at);
+        assertEquals(c.deliveredDirect() + c.deliveredOnUnmask() + c.redelivered(), c.delivered(), at);
     }
 
     /** Region access over a device with a custom sink. */

@@ -3,11 +3,11 @@ package io.vfu.server;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vfu.device.PciFunction;
 import io.vfu.server.config.DeviceSpec;
 import io.vfu.server.config.ServerConfig;
 import io.vfu.server.device.DeviceHost;
 import io.vfu.server.metrics.DeviceMetrics;
+import io.vfu.server.metrics.InterruptMetrics;
 import io.vfu.server.metrics.MetricsEndpoint;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -53,13 +53,7 @@ public final class VfuServer implements AutoCloseable {
     }
 
     private static void bindDeviceGauges(DeviceMetrics m, DeviceHost host) {
-        PciFunction f = host.unlockedView();
-        m.gauge("vfu.vector.budget.used", "Interrupt resources in use (MSI-X vectors with a target + IMS entries)",
-                Tags.empty(), f, PciFunction::budgetUsed);
-        m.functionCounter("vfu.vector.budget.exhausted", "Appends or IMS unmasks refused for lack of vectors",
-                Tags.empty(), f, PciFunction::budgetExhaustedCount);
-        m.functionCounter("vfu.msix.dropped", "MSI-X signals dropped because MSI-X was disabled",
-                Tags.empty(), f, PciFunction::msixDroppedCount);
+        InterruptMetrics.bind(m, host.unlockedView().stats());
         m.functionCounter("vfu.posted.writes.dropped", "Posted writes dropped because no client was attached",
                 Tags.empty(), host, DeviceHost::postedWithoutClient);
     }

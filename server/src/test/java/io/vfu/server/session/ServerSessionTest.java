@@ -165,6 +165,12 @@ class ServerSessionTest {
             d.assignVector(3, e3.fd().fd());
             assertEquals(1, e3.await(WAIT).orElseThrow());
             assertEquals(0, d.read(BAR2, 0x8000, 8), "pending bit cleared on delivery");
+            String scrape = server.registry().scrape();
+            assertTrue(scrape.contains("vfu_interrupts_latched_total{device=\"default\",index=\"MSIX\"} 1.0"), scrape);
+            assertTrue(scrape.contains(
+                    "vfu_interrupts_delivered_on_unmask_total{device=\"default\",index=\"MSIX\"} 1.0"), scrape);
+            assertTrue(scrape.contains("vfu_interrupts_signalled_total{device=\"default\",index=\"MSIX\"} 1.0"), scrape);
+            assertTrue(scrape.contains("vfu_msix_vectors_assigned{device=\"default\"} 1.0"), scrape);
         }
     }
 
@@ -183,7 +189,10 @@ class ServerSessionTest {
             assertEquals(1, d.read(BAR0, 0x18, 4), "BUDGET_EXHAUSTED counter");
             d.write(BAR0, 0x40, 4, 1);
             assertEquals(1, b.await(WAIT).orElseThrow(), "existing vectors keep working");
-            assertTrue(server.registry().scrape().contains("vfu_errors_total{device=\"small\",errno=\"ENOSPC\"} 1"));
+            String scrape = server.registry().scrape();
+            assertTrue(scrape.contains("vfu_errors_total{device=\"small\",errno=\"ENOSPC\"} 1"), scrape);
+            assertTrue(scrape.contains("vfu_vector_budget_exhausted_total{device=\"small\",kind=\"MSIX\"} 1.0"),
+                    scrape);
         }
     }
 
