@@ -140,7 +140,7 @@ final class Bench {
             Files.deleteIfExists(sock);
         }
         r.put("append_vectors", max);
-        r.put("append_window", w, "appends summed at each end");
+        r.put("append_window", w, "appends in each window");
         r.put("append_first100_us", Stats.median(first), "SET_IRQS start=N count=1, N = 0..99: 100 x median");
         r.put("append_last100_us", Stats.median(last), "N = max-100..max-1: 100 x median");
         r.put("append_first100_sum_us", Stats.median(firstSum), "the plain sums (hiccups included)");
