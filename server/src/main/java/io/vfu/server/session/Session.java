@@ -95,7 +95,7 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
             bind(c);
         }
         Header h = frame.header();
-        io.micrometer.core.instrument.Timer.Sample sample = io.micrometer.core.instrument.Timer.start();
+        long start = System.nanoTime();
         try {
             Message m = MessageDecoder.decode(h, frame.payload(), frame.fds().count(), limits);
             dispatch(h, m, frame);
@@ -108,7 +108,8 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
             host.metrics().error(m.errno().code());
             throw m;
         } finally {
-            sample.stop(host.metrics().command(Command.fromCode(h.command())));
+            host.metrics().command(Command.fromCode(h.command()))
+                    .record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
         }
     }
 
@@ -178,6 +179,9 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
 
     /** Encodes and sends a successful reply to {@code request}. */
     private void reply(Header request, Message.Reply reply) throws IOException {
+        if (request.noReply()) {
+            return; // Rule (spec "Header"): No_reply commands get no reply, so none is built.
+        }
         connection.reply(request, MessageEncoder.payload(reply));
     }
 

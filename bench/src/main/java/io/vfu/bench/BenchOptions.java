@@ -1,0 +1,114 @@
+package io.vfu.bench;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Command line of {@code bin/vfu-bench} (see BENCH.md). {@code --smoke} shrinks every count so the whole run
+ * takes seconds; the figures are then only a check that every path works.
+ */
+record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<String> serverJvmOptions,
+                    int devices, Path cacheDir, Path workDir) {
+
+    static final String USAGE = """
+            usage: vfu-bench [--smoke] [--json] [--runs N] [--devices N] [--server-jar JAR]
+                             [--server-jvm-opt OPT]... [--cache DIR] [--work DIR]
+              --smoke           everything very briefly (CI); figures are not meaningful
+              --json            print one JSON object instead of the table
+              --runs N          repeated runs per figure; each figure is their median (default 5, smoke 2)
+              --devices N       devices in the scale test (default 1000, smoke 8)
+              --server-jar JAR  run the server from this jar (default: the harness class path)
+              --server-jvm-opt  a JVM option for the server process (repeatable; default -XX:+UseSerialGC)
+              --cache DIR       where the C floor is compiled (default target/bench-cache)
+              --work DIR        where sockets and config files go (default: a new temp directory)
+            """;
+
+    static BenchOptions parse(String... args) {
+        boolean smoke = false;
+        boolean json = false;
+        Integer runs = null;
+        Integer devices = null;
+        Path jar = null;
+        List<String> jvm = new ArrayList<>();
+        Path cache = Path.of("target", "bench-cache");
+        Path work = null;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+                case "--smoke" -> smoke = true;
+                case "--json" -> json = true;
+                case "--runs" -> runs = positive(value(args, ++i, a), a);
+                case "--devices" -> devices = positive(value(args, ++i, a), a);
+                case "--server-jar" -> jar = Path.of(value(args, ++i, a));
+                case "--server-jvm-opt" -> jvm.add(value(args, ++i, a));
+                case "--cache" -> cache = Path.of(value(args, ++i, a));
+                case "--work" -> work = Path.of(value(args, ++i, a));
+                default -> throw new IllegalArgumentException("unknown option " + a);
+            }
+        }
+        if (jvm.isEmpty()) {
+            jvm.add("-XX:+UseSerialGC");
+        }
+        return new BenchOptions(smoke, json, runs != null ? runs : smoke ? 2 : 5, jar, List.copyOf(jvm),
+                devices != null ? devices : smoke ? 8 : 1000, cache, work);
+    }
+
+    private static String value(String[] args, int i, String option) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(option + " needs a value");
+        }
+        return args[i];
+    }
+
+    private static int positive(String v, String option) {
+        int n;
+        try {
+            n = Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + ": not a number: " + v);
+        }
+        if (n <= 0) {
+            throw new IllegalArgumentException(option + " must be positive");
+        }
+        return n;
+    }
+
+    /** Counts for one run: full or smoke. */
+    int iterations() {
+        return smoke ? 500 : 20_000;
+    }
+
+    int warmup() {
+        return smoke ? 200 : 5_000;
+    }
+
+    /** Warm-up round trips for a freshly started child JVM (its loop must reach C2 before timing). */
+    int childWarmup() {
+        return smoke ? 200 : 20_000;
+    }
+
+    int postedWrites() {
+        return smoke ? 2_000 : 100_000;
+    }
+
+    int pipelinedReads() {
+        return smoke ? 2_000 : 100_000;
+    }
+
+    int irqIterations() {
+        return smoke ? 200 : 10_000;
+    }
+
+    int appendVectors() {
+        return smoke ? 128 : 2048;
+    }
+
+    int noResizeVectors() {
+        return smoke ? 64 : 2048;
+    }
+
+    int readsPerDevice() {
+        return smoke ? 5 : 20;
+    }
+}

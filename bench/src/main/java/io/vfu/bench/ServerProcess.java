@@ -1,0 +1,126 @@
+package io.vfu.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code vfu-server} in its own process. {@link #startupNanos()} is the time from {@link ProcessBuilder#start}
+ * to the {@code vfu-server ready} line on its stdout (the sockets are listening by then). Its stderr goes
+ * to a log file.
+ */
+final class ServerProcess implements AutoCloseable {
+
+    private final Process process;
+    private final long startupNanos;
+
+    private ServerProcess(Process process, long startupNanos) {
+        this.process = process;
+        this.startupNanos = startupNanos;
+    }
+
+    /**
+     * The command that runs the server: {@code java [jvmOptions] -jar serverJar}, or, without a jar, the
+     * harness's own class path with main class {@code io.vfu.server.Main}.
+     */
+    static List<String> command(Path serverJar, List<String> jvmOptions) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(jvmOptions);
+        cmd.add("--enable-native-access=ALL-UNNAMED");
+        if (serverJar != null) {
+            cmd.add("-jar");
+            cmd.add(serverJar.toString());
+        } else {
+            cmd.add("-cp");
+            cmd.add(System.getProperty("java.class.path"));
+            cmd.add("io.vfu.server.Main");
+        }
+        return cmd;
+    }
+
+    /** Starts the server with {@code args} and waits (up to {@code timeoutSeconds}) for its ready line. */
+    static ServerProcess start(List<String> command, List<String> args, Path log, long timeoutSeconds)
+            throws IOException {
+        List<String> cmd = new ArrayList<>(command);
+        cmd.addAll(args);
+        // The server logs every connection on stderr; 1,000 devices would flood the table, so it goes to a file.
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        long t0 = System.nanoTime();
+        Process p = pb.start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        CompletableFuture<Long> ready = CompletableFuture.supplyAsync(() -> {
+            try {
+                for (String line; (line = out.readLine()) != null; ) {
+                    if (line.startsWith("vfu-server ready")) {
+                        return System.nanoTime();
+                    }
+                }
+                return -1L;
+            } catch (IOException e) {
+                return -1L;
+            }
+        }, Thread.ofPlatform().daemon()::start);
+        long readyAt;
+        try {
+            readyAt = ready.get(timeoutSeconds, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            p.destroyForcibly();
+            throw new IOException("server did not print its ready line within " + timeoutSeconds + " s (log: " + log + ")", e);
+        }
+        if (readyAt < 0) {
+            p.destroyForcibly();
+            throw new IOException("server exited before it was ready (log: " + log + "): " + cmd);
+        }
+        // Drain the rest of stdout so the server never blocks on a full pipe.
+        Thread.ofPlatform().daemon().start(() -> {
+            try {
+                out.transferTo(java.io.Writer.nullWriter());
+            } catch (IOException ignored) {
+                // The server exited.
+            }
+        });
+        return new ServerProcess(p, readyAt - t0);
+    }
+
+    long startupNanos() {
+        return startupNanos;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** Resident set size of the server process (VmRSS in /proc), in bytes. */
+    long rssBytes() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                String[] f = line.trim().split("\\s+");
+                return Long.parseLong(f[1]) * 1024;
+            }
+        }
+        throw new IOException("no VmRSS for pid " + process.pid());
+    }
+
+    /** SIGTERM, then SIGKILL after 5 s. */
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+}
