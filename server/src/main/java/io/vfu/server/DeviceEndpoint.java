@@ -14,6 +14,10 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -26,11 +30,20 @@ public final class DeviceEndpoint implements AutoCloseable {
     private static final Logger LOG = System.getLogger(DeviceEndpoint.class.getName());
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration REFUSE_GRACE = Duration.ofSeconds(5);
+    /**
+     * How long a new client waits for the previous session to finish closing before it is refused: a QEMU that
+     * restarts reconnects while the server may still be reading the old connection's end of stream.
+     */
+    private static final Duration HANDOVER = Duration.ofMillis(500);
 
     private final DeviceHost host;
     private final Path socket;
     private final Set<Long> allowedUids;
-    private final AtomicReference<Connection> active = new AtomicReference<>();
+    /** The client being served and a future that completes once its session has been cleaned up. */
+    private record Active(Connection connection, CompletableFuture<Void> ended) {
+    }
+
+    private final AtomicReference<Active> active = new AtomicReference<>();
     private UnixSocketListener listener;
     private Thread acceptor;
     private volatile boolean closed;
@@ -89,23 +102,34 @@ public final class DeviceEndpoint implements AutoCloseable {
             t.close();
             return;
         }
+        Active previous = active.get();
+        if (previous != null) {
+            try {
+                previous.ended().get(HANDOVER.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                // still busy: refused below
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         Session session = new Session(host);
-        Connection[] holder = new Connection[1];
+        Active current;
         synchronized (active) {
             if (active.get() != null) {
                 refuseBusy(t);
                 return;
             }
-            Connection c = Connection.start(t, session, REQUEST_TIMEOUT, "vfu-session-" + host.name());
-            holder[0] = c;
-            active.set(c);
+            current = new Active(Connection.start(t, session, REQUEST_TIMEOUT, "vfu-session-" + host.name()),
+                    new CompletableFuture<>());
+            active.set(current);
         }
         host.metrics().sessionOpened();
         LOG.log(Level.INFO, host.name() + ": client pid " + peer.pid() + " connected");
-        holder[0].closeFuture().whenComplete((v, e) -> {
+        current.connection().closeFuture().whenComplete((v, e) -> {
             session.end();
-            active.compareAndSet(holder[0], null);
+            active.compareAndSet(current, null);
             host.metrics().sessionClosed();
+            current.ended().complete(null);
             LOG.log(Level.INFO, host.name() + ": client disconnected" + (e != null ? ": " + e.getMessage() : ""));
         });
     }
@@ -140,9 +164,9 @@ public final class DeviceEndpoint implements AutoCloseable {
         } catch (IOException e) {
             LOG.log(Level.WARNING, host.name() + ": closing the socket failed", e);
         }
-        Connection c = active.get();
-        if (c != null) {
-            c.close();
+        Active a = active.get();
+        if (a != null) {
+            a.connection().close();
         }
         if (acceptor != null) {
             try {

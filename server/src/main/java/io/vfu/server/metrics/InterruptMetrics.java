@@ -42,7 +42,7 @@ public final class InterruptMetrics {
                 InterruptStats::imsInUse);
         m.gauge("vfu.vector.budget.used", "Vector-budget units in use", Tags.empty(), stats,
                 InterruptStats::budgetUsed);
-        m.gauge("vfu.vector.budget.total", "Vector-budget units in all", Tags.empty(), stats,
+        m.gauge("vfu.vector.budget.size", "Vector-budget units in all", Tags.empty(), stats,
                 InterruptStats::budgetTotal);
         counter(m, "vfu.vector.budget.exhausted", "Allocations refused for lack of vector budget",
                 Tags.of("kind", "MSIX"), stats, InterruptStats::budgetExhaustedMsix);
