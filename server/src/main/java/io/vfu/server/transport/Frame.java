@@ -7,7 +7,9 @@ import java.util.Objects;
 /**
  * One received vfio-user message: its validated header, exactly {@code size - 16} payload bytes
  * (little-endian, position 0), and the fds that arrived with it. Closing the frame closes the fds nobody
- * took; the payload stays valid (it is not pooled) so a frame may be handed to another thread.
+ * took; the payload stays valid (it is not pooled) so a frame may be handed to another thread. The payload
+ * may be a heap buffer or, for a message larger than the transport's receive buffer, a direct one: read it
+ * through the ByteBuffer API, never {@code array()}.
  */
 public record Frame(Header header, ByteBuffer payload, ReceivedFds fds) implements AutoCloseable {
 

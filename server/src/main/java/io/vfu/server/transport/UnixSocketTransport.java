@@ -4,15 +4,12 @@ import io.vfu.protocol.FramingException;
 import io.vfu.protocol.Header;
 import io.vfu.server.nativeio.Fds;
 import io.vfu.server.nativeio.NativeCallException;
-import io.vfu.server.nativeio.OwnedFd;
 import io.vfu.server.nativeio.SocketIo;
-import java.io.EOFException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -29,11 +26,11 @@ import org.newsclub.net.unix.AFUNIXSocketPair;
  * bytes, leaking the fds and desynchronising the stream) and closes every received fd still valid when the
  * socket closes (which would double-close fds our handlers own). See {@code server/TRANSPORT.md}.
  *
- * <p>Receive rule (spec "Header"; QEMU does the same): the first recvmsg asks for exactly the 16 header bytes
- * and picks up the fds; the header is validated before anything is allocated; then exactly {@code size - 16}
- * payload bytes are read. No read crosses a message boundary, so fds attach to the message whose first byte
- * they were sent with. Header and payload land in a reused native buffer; the payload is then copied into one
- * exact-size heap buffer that the frame owns.
+ * <p>Receive rule: {@link FrameReader} reads as much as the socket holds into a reused native buffer (usually
+ * one recvmsg per message or fewer) and attributes each read's fds by the kernel's rule documented there. A
+ * header is validated before anything is allocated for its message. A payload that fits the buffer is copied
+ * into an exact-size heap buffer that the frame owns; a larger one is read into a native buffer of its own,
+ * which the frame then owns.
  *
  * <p>Send rule: header and payload are copied into one reused native buffer under a lock and sent with the
  * fds in one sendmsg, so concurrent senders never interleave.
@@ -44,7 +41,6 @@ import org.newsclub.net.unix.AFUNIXSocketPair;
 public final class UnixSocketTransport implements Transport {
 
     private static final int RETAINED_BUFFER = 64 * 1024;
-    private static final int ECONNRESET = 104;
 
     private final AFUNIXSocketChannel channel;
     private final TransportLimits limits;
@@ -53,13 +49,8 @@ public final class UnixSocketTransport implements Transport {
     private final ReentrantLock receiveLock = new ReentrantLock();
     private final ReentrantLock sendLock = new ReentrantLock();
     private final AtomicBoolean closed = new AtomicBoolean();
-    private static final int[] NONE = new int[0];
 
-    /** Fds received for the message being read; owned here until it is delivered or refused. */
-    private int[] held = NONE;
-    /** The kernel cut this message's control data (cannot happen with SocketIo's 253-fd buffer; refused if so). */
-    private boolean truncated;
-    private MemorySegment receiveBuffer = Arena.ofAuto().allocate(4096, 8);
+    private final FrameReader reader;
     private MemorySegment sendBuffer = Arena.ofAuto().allocate(4096, 8);
 
     /** Wraps a connected blocking channel; this transport owns it from now on. */
@@ -73,6 +64,7 @@ public final class UnixSocketTransport implements Transport {
         Fds.setBlocking(fd);
         this.in = new SocketIo(fd);
         this.out = new SocketIo(fd);
+        this.reader = new FrameReader(in, limits);
     }
 
     /** Connects to a vfio-user server socket at {@code path}. */
@@ -111,50 +103,10 @@ public final class UnixSocketTransport implements Transport {
             if (closed.get()) {
                 throw new ClosedChannelException();
             }
-            long first;
-            try {
-                first = in.receive(receiveBuffer, 0, Header.SIZE);
-            } catch (NativeCallException e) {
-                if (e.errno() != ECONNRESET) {
-                    throw e;
-                }
-                // The peer closed with our data unread: between messages that is just a disconnect.
-                first = 0;
-            }
-            held = in.takeFds();
-            truncated = in.truncated();
-            if (first == 0) {
-                // Clean end of stream on a message boundary (no fds can come with zero bytes).
-                closeHeld();
-                return null;
-            }
-            readFully(first, Header.SIZE, "header");
-            Header h = Header.decode(receiveBuffer.asSlice(0, Header.SIZE).asByteBuffer())
-                    .validate(limits.maxMessageSize());
-            int total = (int) h.size();
-            if (receiveBuffer.byteSize() < total) {
-                MemorySegment bigger = Arena.ofAuto().allocate(total, 8);
-                MemorySegment.copy(receiveBuffer, 0, bigger, 0, Header.SIZE);
-                receiveBuffer = bigger;
-            }
-            readFully(Header.SIZE, total, "payload");
-            ByteBuffer payload = ByteBuffer.allocate(total - Header.SIZE).order(ByteOrder.LITTLE_ENDIAN);
-            MemorySegment.copy(receiveBuffer, ValueLayout.JAVA_BYTE, Header.SIZE,
-                    payload.array(), 0, total - Header.SIZE);
-            if (receiveBuffer.byteSize() > RETAINED_BUFFER) {
-                receiveBuffer = Arena.ofAuto().allocate(4096, 8);
-            }
-            if (held.length > limits.maxMsgFds() || truncated) {
-                int got = truncated ? -1 : held.length;
-                closeHeld();
-                throw new TooManyFdsException(h, got, limits.maxMsgFds());
-            }
-            ReceivedFds fds = held.length == 0 ? ReceivedFds.none() : ReceivedFds.adopt(held);
-            held = NONE;
-            return new Frame(h, payload, fds);
+            return reader.next();
         } catch (IOException | FramingException | RuntimeException e) {
-            // Rule: an fd received with a message that is not delivered is closed here, never leaked.
-            closeHeld();
+            // Rule: fds received for messages that will not be delivered are closed here, never leaked.
+            reader.closePending();
             if (closed.get() && e instanceof NativeCallException) {
                 throw new ClosedChannelException();
             }
@@ -162,48 +114,6 @@ public final class UnixSocketTransport implements Transport {
         } finally {
             receiveLock.unlock();
         }
-    }
-
-    /** Reads until {@code end} bytes of the message are in the receive buffer, collecting any fds. */
-    private void readFully(long have, long end, String what) throws IOException {
-        while (have < end) {
-            long n;
-            try {
-                n = in.receive(receiveBuffer, have, end - have);
-            } catch (NativeCallException e) {
-                if (e.errno() != ECONNRESET) {
-                    throw e;
-                }
-                n = 0;
-            }
-            held = concat(held, in.takeFds());
-            truncated |= in.truncated();
-            if (n == 0) {
-                throw new EOFException("peer closed in the middle of a message " + what + " (" + have
-                        + " of " + end + " bytes)");
-            }
-            have += n;
-        }
-    }
-
-    private void closeHeld() {
-        int[] h = held;
-        held = NONE;
-        for (int fd : h) {
-            OwnedFd.closeRaw(fd);
-        }
-    }
-
-    private static int[] concat(int[] a, int[] b) {
-        if (b.length == 0) {
-            return a;
-        }
-        if (a.length == 0) {
-            return b;
-        }
-        int[] r = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, r, a.length, b.length);
-        return r;
     }
 
     @Override
@@ -233,6 +143,11 @@ public final class UnixSocketTransport implements Transport {
         } finally {
             sendLock.unlock();
         }
+    }
+
+    /** How many recvmsg calls receiving has made so far (tests and diagnostics). */
+    long receiveCalls() {
+        return reader.calls();
     }
 
     /**
@@ -278,6 +193,8 @@ public final class UnixSocketTransport implements Transport {
         receiveLock.lock();
         sendLock.lock();
         try {
+            // Messages buffered but never delivered: their fds are closed with the transport.
+            reader.closePending();
             channel.close();
         } catch (IOException ignored) {
             // nothing left to release
