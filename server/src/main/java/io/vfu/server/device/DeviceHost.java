@@ -3,6 +3,7 @@ package io.vfu.server.device;
 import io.vfu.device.DeviceConfig;
 import io.vfu.device.DeviceLock;
 import io.vfu.device.GuestMemory;
+import io.vfu.device.InterruptStats;
 import io.vfu.device.IrqTarget;
 import io.vfu.device.MessageSink;
 import io.vfu.device.PciFunction;
@@ -89,9 +90,9 @@ public final class DeviceHost implements AutoCloseable {
         }
     }
 
-    /** The device for read-only observation (metrics); callers must not mutate it. */
-    public PciFunction unlockedView() {
-        return function;
+    /** The device's interrupt statistics, safe to read without the lock (for metrics scrapes). */
+    public InterruptStats stats() {
+        return function.stats();
     }
 
     /** A session connects: posted writes and DMA now reach its client; queued DMA work resumes. */
@@ -105,15 +106,12 @@ public final class DeviceHost implements AutoCloseable {
      * stays for the next client.
      */
     public List<IrqTarget> detach(Attachment a) {
-        lock.lock();
-        try {
+        return withDevice(f -> {
             if (attachment == a) {
                 attachment = null;
             }
-            return function.releaseSession();
-        } finally {
-            lock.unlock();
-        }
+            return f.releaseSession();
+        });
     }
 
     // Called by the model under the device lock.
@@ -155,11 +153,6 @@ public final class DeviceHost implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, name + ": DMA worker failed", e);
         }
-    }
-
-    /** Exposes the device lock to code that must call into the model from another thread. */
-    public DeviceLock lock() {
-        return deviceLock;
     }
 
     @Override
