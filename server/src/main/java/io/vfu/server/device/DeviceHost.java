@@ -81,6 +81,29 @@ public final class DeviceHost implements AutoCloseable {
         }
     }
 
+    /**
+     * Region read under the device lock, without a lambda (the steady-state path allocates nothing): fills
+     * {@code dst} from its position to its limit.
+     */
+    public void read(int region, long offset, java.nio.ByteBuffer dst) {
+        lock.lock();
+        try {
+            function.read(region, offset, dst);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Region write under the device lock, without a lambda: {@code src} from its position to its limit. */
+    public void write(int region, long offset, java.nio.ByteBuffer src) {
+        lock.lock();
+        try {
+            function.write(region, offset, src);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void runLocked(Runnable action) {
         lock.lock();
         try {

@@ -37,6 +37,9 @@ import io.vfu.server.dma.DmaMapTable;
 import io.vfu.server.transport.CommandHandler;
 import io.vfu.server.transport.Connection;
 import io.vfu.server.transport.Frame;
+import io.vfu.server.transport.LentFrame;
+import io.micrometer.core.instrument.Timer;
+import java.util.concurrent.TimeUnit;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -63,8 +66,15 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
             Capabilities.DEFAULT_MAX_DMA_MAPS, Capabilities.DEFAULT_PGSIZES,
             java.util.Optional.empty(), true, java.util.Optional.empty());
 
+    private static final int REGION_READ = Command.REGION_READ.code();
+    private static final int REGION_WRITE = Command.REGION_WRITE.code();
+
     private final DeviceHost host;
     private final DmaMapTable dmaMaps;
+    private final RegionRead.RequestView readView = new RegionRead.RequestView();
+    private final RegionWrite.RequestView writeView = new RegionWrite.RequestView();
+    private final Timer readTimer;
+    private final Timer writeTimer;
     private volatile Connection connection;
     private volatile SessionGuestMemory guestMemory;
     private final IrqRequests irqRequests;
@@ -80,6 +90,8 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
         this.irqRequests = new IrqRequests(host);
         this.regions = new RegionAccess(host);
         this.dmaMapRequests = new DmaMapRequests(dmaMaps);
+        this.readTimer = host.metrics().command(Command.REGION_READ);
+        this.writeTimer = host.metrics().command(Command.REGION_WRITE);
     }
 
     private synchronized void bind(Connection c) {
@@ -99,18 +111,50 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
         try {
             Message m = MessageDecoder.decode(h, frame.payload(), frame.fds().count(), limits);
             dispatch(h, m, frame);
-        } catch (MessageException e) {
-            host.metrics().error(e.errno().code());
-            LOG.log(Level.DEBUG, () -> host.name() + ": " + Command.fromCode(h.command()) + " refused: " + e.getMessage());
-            throw e;
-        } catch (DeviceException e) {
-            MessageException m = Errnos.toMessage(e);
-            host.metrics().error(m.errno().code());
-            throw m;
+        } catch (MessageException | DeviceException e) {
+            throw refused(h.command(), e);
         } finally {
             host.metrics().command(Command.fromCode(h.command()))
-                    .record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+                    .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         }
+    }
+
+    /**
+     * The steady-state path (spec "VFIO_USER_REGION_READ" / "..._WRITE" on a negotiated session): served from
+     * the lent receive buffer through in-place views, with a reused reply buffer and cached timers, so a BAR
+     * or config access allocates nothing. Every other command, and any region command carrying fds, goes to
+     * the decoder via {@link #onCommand}.
+     */
+    @Override
+    public boolean onLentCommand(Connection c, LentFrame m) throws Exception {
+        int command = m.command();
+        // Rule: only a negotiated session's region commands without fds or Error flag take this path; the
+        // decoder gives everything else its exact errno.
+        if (!negotiated || m.fdCount() != 0 || m.isError()
+                || (command != REGION_READ && command != REGION_WRITE)) {
+            return false;
+        }
+        long start = System.nanoTime();
+        try {
+            if (command == REGION_READ) {
+                regions.read(c, m, readView.wrap(m.payload(), 0, limits));
+            } else {
+                regions.write(c, m, writeView.wrap(m.payload(), 0, limits));
+            }
+        } catch (MessageException | DeviceException e) {
+            throw refused(command, e);
+        } finally {
+            (command == REGION_READ ? readTimer : writeTimer).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        }
+        return true;
+    }
+
+    /** Counts a refused command by errno and returns the exception that answers it. */
+    private MessageException refused(int command, Exception e) {
+        MessageException m = e instanceof DeviceException d ? Errnos.toMessage(d) : (MessageException) e;
+        host.metrics().error(m.errno().code());
+        LOG.log(Level.DEBUG, () -> host.name() + ": " + Command.fromCode(command) + " refused: " + m.getMessage());
+        return m;
     }
 
     private void dispatch(Header h, Message m, Frame frame) throws Exception {
@@ -134,11 +178,9 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
                 irqRequests.set(r, frame.fds());
                 reply(h, new DeviceSetIrqs.Reply());
             }
-            case RegionRead.Request r -> regions.read(connection, h, r);
-            case RegionWrite.Request r -> {
-                regions.write(r.region(), r.offset(), r.data());
-                reply(h, new RegionWrite.Reply(r.offset(), r.region(), r.data().remaining()));
-            }
+            // Unreachable: onLentCommand serves every REGION_READ/WRITE the decoder accepts (negotiated, no fds).
+            case RegionRead.Request r -> throw new IllegalStateException("REGION_READ bypassed the lent path");
+            case RegionWrite.Request r -> throw new IllegalStateException("REGION_WRITE bypassed the lent path");
             case RegionWriteMulti.Request r -> {
                 for (RegionWriteMulti.Write w : r.writes()) {
                     regions.write(w.region(), w.offset(), w.data());

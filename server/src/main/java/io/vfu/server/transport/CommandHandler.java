@@ -23,4 +23,14 @@ public interface CommandHandler {
      * @throws Exception anything else is answered with EIO and logged; the connection stays up
      */
     void onCommand(Connection connection, Frame command) throws Exception;
+
+    /**
+     * The zero-allocation path, offered every command first: handle it straight from the lent receive buffer
+     * and return true, or return false to have it delivered to {@link #onCommand} as an owned {@link Frame}.
+     * Nothing of {@code command} may be kept after returning. Answer with {@link Connection#reply(LentFrame,
+     * java.nio.ByteBuffer)}. Exceptions are treated as for {@link #onCommand}.
+     */
+    default boolean onLentCommand(Connection connection, LentFrame command) throws Exception {
+        return false;
+    }
 }

@@ -191,6 +191,17 @@ public final class Connection implements AutoCloseable {
                 payload, fds);
     }
 
+    /**
+     * Answers a lent request with a success reply carrying {@code payload} (from its position to its limit,
+     * which are left as they were); builds no objects. Does nothing when the request had No_reply set.
+     */
+    public void reply(LentFrame request, ByteBuffer payload) throws IOException {
+        if (request.noReply()) {
+            return;
+        }
+        transport.send(request.msgId(), request.command(), Header.TYPE_REPLY, 0, payload);
+    }
+
     /** Answers {@code request} with an empty success reply. */
     public void reply(Header request) throws IOException {
         reply(request, EMPTY);
@@ -206,22 +217,26 @@ public final class Connection implements AutoCloseable {
 
     private void readLoop() {
         Throwable cause = null;
+        LentFrame lent = new LentFrame();
         try {
             while (true) {
-                Frame frame;
                 try {
-                    frame = transport.receive();
+                    if (!transport.receive(lent)) {
+                        break;
+                    }
                 } catch (TooManyFdsException e) {
                     refuse(e);
                     continue;
                 }
-                if (frame == null) {
-                    break;
-                }
-                if (frame.header().isReply()) {
-                    complete(frame);
-                } else {
-                    dispatch(frame);
+                try {
+                    if (lent.isReply()) {
+                        complete(lent.toFrame());
+                    } else {
+                        dispatch(lent);
+                    }
+                } finally {
+                    // Rule: whatever the handler did not take (an owned frame's fds) is closed before the next read.
+                    lent.release();
                 }
             }
         } catch (IOException | FramingException | RuntimeException | Error e) {
@@ -229,6 +244,33 @@ public final class Connection implements AutoCloseable {
         } finally {
             shutdown(cause);
         }
+    }
+
+    /** A command: the handler's lent path first, then (if it declines) the owned-frame path. */
+    private void dispatch(LentFrame lent) throws FramingException, IOException {
+        boolean handled;
+        try {
+            handled = handler.onLentCommand(this, lent);
+        } catch (MessageException e) {
+            replyError(lent, e.errno());
+            return;
+        } catch (FramingException | IOException e) {
+            throw e;
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "command " + lent.command() + " msg_id " + lent.msgId() + " failed", e);
+            replyError(lent, Errno.EIO);
+            return;
+        }
+        if (!handled) {
+            dispatch(lent.toFrame());
+        }
+    }
+
+    private void replyError(LentFrame request, Errno errno) throws IOException {
+        if (request.noReply()) {
+            return;
+        }
+        transport.send(Header.errorReply(request.msgId(), request.command(), errno), EMPTY);
     }
 
     private void complete(Frame frame) {
