@@ -28,6 +28,9 @@ public final class DeviceHost implements AutoCloseable {
     /** What a connected session lends the device: posted writes and guest memory. */
     public interface Attachment extends MessageSink {
         GuestMemory guestMemory();
+
+        /** Sends the posted writes queued by {@link #postWrite}; called outside the device lock. */
+        void flushPostedWrites();
     }
 
     private static final Logger LOG = System.getLogger(DeviceHost.class.getName());
@@ -175,6 +178,9 @@ public final class DeviceHost implements AutoCloseable {
             function.dma().runPending(a.guestMemory(), deviceLock);
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, name + ": DMA worker failed", e);
+        } finally {
+            // Rule: completion interrupts raised by this run go out now, after the data they announce.
+            a.flushPostedWrites();
         }
     }
 

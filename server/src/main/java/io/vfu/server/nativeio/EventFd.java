@@ -48,7 +48,7 @@ public final class EventFd implements AutoCloseable {
         // Rule: an interrupt allocates nothing: each thread writes from its own 8-byte native scratch.
         MemorySegment buf = SCRATCH.get();
         buf.set(JAVA_LONG, 0, value);
-        long n = Libc.write(fd.fd(), buf, 8);
+        long n = HotCalls.write(fd.fd(), buf, 8);
         if (n != 8) {
             throw new NativeCallException("write(eventfd)", Libc.EAGAIN);
         }

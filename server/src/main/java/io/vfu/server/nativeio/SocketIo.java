@@ -75,7 +75,7 @@ public final class SocketIo {
         msghdr.set(JAVA_LONG, MSG_CONTROLLEN, CONTROL_SIZE);
         long n;
         try {
-            n = Libc.recvmsg(socketFd, msghdr, MSG_CMSG_CLOEXEC);
+            n = HotCalls.recvmsg(socketFd, msghdr, MSG_CMSG_CLOEXEC);
         } finally {
             // Rule: the buffer's memory stays allocated while the kernel writes to its raw address.
             java.lang.ref.Reference.reachabilityFence(buf);
@@ -168,7 +168,7 @@ public final class SocketIo {
                 msghdr.set(JAVA_LONG, MSG_CONTROLLEN, (cmsgLen + 7) & ~7L);
             }
             try {
-                sent += Libc.sendmsg(socketFd, msghdr, MSG_NOSIGNAL);
+                sent += HotCalls.sendmsg(socketFd, msghdr, MSG_NOSIGNAL);
             } finally {
                 // Rule: the buffer's memory stays allocated while the kernel reads its raw address.
                 java.lang.ref.Reference.reachabilityFence(buf);

@@ -34,6 +34,7 @@ import io.vfu.protocol.Version;
 import io.vfu.protocol.VersionNegotiation;
 import io.vfu.server.device.DeviceHost;
 import io.vfu.server.dma.DmaMapTable;
+import io.vfu.server.metrics.DeviceMetrics;
 import io.vfu.server.transport.CommandHandler;
 import io.vfu.server.transport.Connection;
 import io.vfu.server.transport.Frame;
@@ -50,8 +51,8 @@ import java.util.List;
 /**
  * One client session on one device: decodes each command, runs it against the device, and replies. Commands
  * run in arrival order on the connection's reader thread (spec "Command Concurrency"). Nothing here ever waits
- * for a reply from the client: posted writes go out as {@code DMA_WRITE} requests whose replies are only
- * counted, and message DMA runs on the device's DMA worker.
+ * for a reply from the client: posted writes go out as {@code DMA_WRITE} with No_reply (the client answers
+ * only a failure), and message DMA runs on the device's DMA worker.
  *
  * <p>What the session owns and releases at its end (spec "Client Disconnection"): its DMA windows and every
  * eventfd the client passed. The device's own state stays.
@@ -68,6 +69,7 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
 
     private static final int REGION_READ = Command.REGION_READ.code();
     private static final int REGION_WRITE = Command.REGION_WRITE.code();
+    private static final int DMA_WRITE = Command.DMA_WRITE.code();
 
     private final DeviceHost host;
     private final DmaMapTable dmaMaps;
@@ -75,6 +77,8 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
     private final RegionWrite.RequestView writeView = new RegionWrite.RequestView();
     private final Timer readTimer;
     private final Timer writeTimer;
+    private final PostedWrites posted = new PostedWrites();
+    private boolean postFailureLogged;
     private volatile Connection connection;
     private volatile SessionGuestMemory guestMemory;
     private final IrqRequests irqRequests;
@@ -114,6 +118,7 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
         } catch (MessageException | DeviceException e) {
             throw refused(h.command(), e);
         } finally {
+            flushPostedWrites();
             host.metrics().command(Command.fromCode(h.command()))
                     .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         }
@@ -144,6 +149,7 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
         } catch (MessageException | DeviceException e) {
             throw refused(command, e);
         } finally {
+            flushPostedWrites();
             (command == REGION_READ ? readTimer : writeTimer).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         }
         return true;
@@ -235,24 +241,50 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
     }
 
     /**
-     * A posted write (IMS, or an MSI-X entry without an eventfd) becomes a 4-byte {@code DMA_WRITE} request to
-     * the client; QEMU delivers a write to 0xFEEx_xxxx as an MSI. Called under the device lock: it only sends.
+     * A posted write (IMS, or an MSI-X entry without an eventfd): queued under the device lock and sent as a
+     * {@code DMA_WRITE} with No_reply when the current command or DMA run ends ({@link PostedWrites}). QEMU
+     * delivers a write to 0xFEEx_xxxx as an MSI and answers only if the write fails ({@link
+     * #onUnsolicitedReply}).
      */
     @Override
     public void postWrite(long address, int data) {
-        ByteBuffer payload = MessageEncoder.payload(new DmaWrite.Request(address,
-                ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, data)));
-        connection.request(Command.DMA_WRITE, payload).whenComplete((f, e) -> {
-            if (f != null) {
-                f.close();
+        try {
+            posted.add(connection, address, data);
+        } catch (IOException e) {
+            postFailed(e);
+        }
+    }
+
+    /** Sends the posted writes raised so far (after each command, and by the DMA worker after each run). */
+    @Override
+    public void flushPostedWrites() {
+        try {
+            int n = posted.drain(connection);
+            if (n > 0) {
+                host.metrics().dma(DeviceMetrics.DmaMode.MESSAGE, DeviceMetrics.DmaDirection.WRITE, 4L * n);
             }
-            if (e != null) {
-                LOG.log(Level.WARNING, host.name() + ": posted write to 0x" + Long.toHexString(address)
-                        + " failed: " + e.getMessage());
-            }
-        });
-        host.metrics().dma(io.vfu.server.metrics.DeviceMetrics.DmaMode.MESSAGE,
-                io.vfu.server.metrics.DeviceMetrics.DmaDirection.WRITE, 4);
+        } catch (IOException e) {
+            postFailed(e);
+        }
+    }
+
+    private void postFailed(IOException e) {
+        // The connection is going away; the session's end releases everything.
+        LOG.log(Level.DEBUG, () -> host.name() + ": posted write not sent: " + e.getMessage());
+    }
+
+    /** An error reply to a posted DMA_WRITE: the interrupt was not delivered. Counted, and logged once. */
+    @Override
+    public void onUnsolicitedReply(Connection c, Header reply) {
+        if (reply.command() != DMA_WRITE || !reply.isError()) {
+            return;
+        }
+        host.metrics().postedWriteFailed(reply.error());
+        if (!postFailureLogged) {
+            postFailureLogged = true;
+            LOG.log(Level.WARNING, host.name() + ": the client refused a posted write (errno " + reply.error()
+                    + "); further failures are counted in vfu_posted_writes_failed_total");
+        }
     }
 
     /** Releases what the session owns: eventfds and DMA windows. Device state is kept. */

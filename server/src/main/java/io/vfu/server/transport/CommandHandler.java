@@ -33,4 +33,12 @@ public interface CommandHandler {
     default boolean onLentCommand(Connection connection, LentFrame command) throws Exception {
         return false;
     }
+
+    /**
+     * A reply that answers no request in flight: an error reply to a posted (No_reply) command the peer
+     * could not carry out (QEMU answers a failed posted DMA_WRITE so), or a late reply to a request that timed
+     * out. Called on the reader thread; must not block. The default ignores it.
+     */
+    default void onUnsolicitedReply(Connection connection, io.vfu.protocol.Header reply) {
+    }
 }

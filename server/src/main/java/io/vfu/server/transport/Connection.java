@@ -174,6 +174,16 @@ public final class Connection implements AutoCloseable {
                 Header.TYPE_COMMAND | Header.FLAG_NO_REPLY, 0), payload, fds);
     }
 
+    /**
+     * Sends a command with No_reply set and no fds, building no objects (the hot path of posted interrupt
+     * writes). The peer answers only if the command fails, with an error reply that reaches
+     * {@link CommandHandler#onUnsolicitedReply}.
+     */
+    public void post(int command, ByteBuffer payload) throws IOException {
+        int id = nextId.getAndIncrement() & 0xFFFF;
+        transport.send(id, command, Header.TYPE_COMMAND | Header.FLAG_NO_REPLY, 0, payload);
+    }
+
     /** Sends a command with No_reply set. */
     public void post(Command command, ByteBuffer payload, int... fds) throws IOException {
         post(command.code(), payload, fds);
@@ -277,9 +287,11 @@ public final class Connection implements AutoCloseable {
         Header h = frame.header();
         Pending p = pending.remove(h.msgId());
         if (p == null) {
-            // A late reply to a timed-out request, or a peer bug: drop it and its fds.
-            LOG.log(Level.DEBUG, "dropping reply to unknown msg_id {0}", h.msgId());
+            // An error reply to a posted command, a late reply to a timed-out request, or a peer bug: the handler
+            // hears of it; the frame and its fds are dropped.
+            LOG.log(Level.DEBUG, "reply to msg_id {0} answers no request in flight", h.msgId());
             frame.close();
+            handler.onUnsolicitedReply(this, h);
             return;
         }
         if (h.command() != p.command()) {

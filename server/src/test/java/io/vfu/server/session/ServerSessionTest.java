@@ -226,6 +226,29 @@ class ServerSessionTest {
     }
 
     @Test
+    void aPostedWriteTheClientCannotCarryOutIsCountedNotLost() throws Exception {
+        // The client refuses every DMA_WRITE with EFAULT; a posted one (No_reply) is answered with an error
+        // reply, as QEMU answers a failed pci_dma_write.
+        try (TestDevice d = TestDevice.open(socket, DmaHandler.refuseAll())) {
+            d.enableBusMaster();
+            d.write(BAR4, 16 * 2, 4, 0xFEE0_2000L);
+            d.write(BAR4, 16 * 2 + 8, 4, 0x42);
+            d.write(BAR4, 16 * 2 + 12, 4, 0);
+            d.post(BAR0, 0x44, 4, 2);
+            d.post(BAR0, 0x44, 4, 2);
+            String want = "vfu_posted_writes_failed_total{device=\"default\",errno=\"EFAULT\"} 2.0";
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            String scrape = server.registry().scrape();
+            while (!scrape.contains(want) && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+                scrape = server.registry().scrape();
+            }
+            assertTrue(scrape.contains(want), scrape);
+            assertEquals(0x31554656L, d.read(BAR0, 0, 4), "the session goes on");
+        }
+    }
+
+    @Test
     void clientSentServerCommandsUnknownCommandsAndFeaturesGetTheRightErrno() throws Exception {
         try (TestDevice d = TestDevice.open(socket, DmaHandler.refuseAll())) {
             assertEquals(Errno.EINVAL.code(), errno(() -> d.call(new DmaRead.Request(0, 4))));

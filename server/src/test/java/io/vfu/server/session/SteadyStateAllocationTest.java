@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.vfu.server.VfuServer;
 import io.vfu.server.client.DmaHandler;
 import io.vfu.server.config.ServerConfig;
+import io.vfu.server.nativeio.EventFd;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -43,6 +44,65 @@ class SteadyStateAllocationTest {
             assertTrue(allocated < 4096, "the session thread allocated " + allocated + " bytes for "
                     + 4 * ROUNDS + " messages (" + (double) allocated / (4 * ROUNDS) + " B/message)");
         }
+    }
+
+    @Test
+    void interruptsByEventfdAndByPostedWriteAllocateNothingOnTheServer() throws Exception {
+        Path socket = dir.resolve("dev1.sock");
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        java.util.concurrent.atomic.AtomicLong imsWrites = new java.util.concurrent.atomic.AtomicLong();
+        DmaHandler dma = new DmaHandler() {
+            @Override
+            public java.nio.ByteBuffer read(long address, long count) {
+                throw new AssertionError("no reads expected");
+            }
+
+            @Override
+            public void write(long address, java.nio.ByteBuffer data) {
+                imsWrites.incrementAndGet();
+            }
+        };
+        try (VfuServer server = VfuServer.start(ServerConfig.single(socket), Optional.empty(), "127.0.0.1");
+             TestDevice d = TestDevice.open(socket, dma);
+             EventFd vector0 = EventFd.create()) {
+            d.enableBusMaster();
+            d.enableMsix();
+            d.assignVector(0, vector0.fd().fd());
+            // IMS entry 3: address, data, unmasked (device-model/LAYOUT.md "BAR4: IMS store").
+            d.write(TestDevice.BAR4, 16 * 3, 4, 0xFEE0_0000L);
+            d.write(TestDevice.BAR4, 16 * 3 + 4, 4, 0);
+            d.write(TestDevice.BAR4, 16 * 3 + 8, 4, 0x41);
+            d.write(TestDevice.BAR4, 16 * 3 + 12, 4, 0);
+            Thread reader = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().startsWith("vfu-session-")).findFirst().orElseThrow();
+            fire(d, 3 * ROUNDS);
+            long before = mx.getThreadAllocatedBytes(reader.threadId());
+            fire(d, ROUNDS);
+            long allocated = mx.getThreadAllocatedBytes(reader.threadId()) - before;
+            // Every doorbell delivered: the device's own counters (BAR0 0x2000 MSI-X vector 0, 0x4000+4e IMS).
+            assertEquals(4 * ROUNDS, d.read(TestDevice.BAR0, 0x2000, 4));
+            assertEquals(4 * ROUNDS, d.read(TestDevice.BAR0, 0x4000 + 4 * 3, 4));
+            assertEquals(4 * ROUNDS, vector0.read(), "every MSI-X doorbell signalled the eventfd");
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (imsWrites.get() < 4 * ROUNDS && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertEquals(4 * ROUNDS, imsWrites.get(), "every IMS doorbell reached the client as a DMA_WRITE");
+            assertTrue(allocated < 4096, "the session thread allocated " + allocated + " bytes for "
+                    + 2 * ROUNDS + " interrupts (" + (double) allocated / (2 * ROUNDS) + " B/interrupt)");
+        }
+    }
+
+    /** Per round: a posted MSI-X doorbell for vector 0 and a posted IMS doorbell for entry 3, then a barrier. */
+    private static void fire(TestDevice d, int rounds) throws Exception {
+        for (int i = 0; i < rounds; i++) {
+            d.post(TestDevice.BAR0, 0x40, 4, 0);
+            d.post(TestDevice.BAR0, 0x44, 4, 3);
+            if (i % 100 == 99) {
+                d.read(TestDevice.BAR0, 0, 4);
+            }
+        }
+        d.read(TestDevice.BAR0, 0, 4);
     }
 
     /** Per round: a config read, a BAR0 read, a BAR0 write with reply and a posted BAR0 write. */
