@@ -101,6 +101,95 @@ class RequestViewTest {
         assertEquals(true, accepted > 20_000 && refused > 20_000, "accepted " + accepted + ", refused " + refused);
     }
 
+    @Test
+    void goldenRegionWriteMultiRequestGivesTheSpecEntries() throws Exception {
+        byte[] wire = Vectors.named("REGION_WRITE_MULTI request").bytes();
+        ByteBuffer p = payloadAt(wire, 11, ByteOrder.BIG_ENDIAN);
+        RegionWriteMulti.RequestView v = new RegionWriteMulti.RequestView().wrap(p, 0);
+        // The vector: [0] offset 0x100, region 0, 4 bytes 78 56 34 12; [1] offset 8, region 2, 1 byte ff.
+        assertEquals(2, v.count());
+        assertEquals(0x100, v.offset(0));
+        assertEquals(0, v.region(0));
+        assertEquals(4, v.dataCount(0));
+        assertEquals(0x78, p.get(v.dataPosition(0)));
+        assertEquals(0x12, p.get(v.dataPosition(0) + 3));
+        assertEquals(8, v.offset(1));
+        assertEquals(2, v.region(1));
+        assertEquals(1, v.dataCount(1));
+        assertEquals((byte) 0xff, p.get(v.dataPosition(1)));
+    }
+
+    @Test
+    void writeMultiViewAgreesWithTheDecoderOnMutatedInputs() throws Exception {
+        Random r = new Random(0x3017L);
+        byte[] seed = Vectors.named("REGION_WRITE_MULTI request").bytes();
+        RegionWriteMulti.RequestView view = new RegionWriteMulti.RequestView();
+        int accepted = 0;
+        int refused = 0;
+        for (int i = 0; i < 100_000; i++) {
+            byte[] wire = mutateMulti(seed, r);
+            int fds = r.nextInt(10) == 0 ? 1 : 0;
+            Header h = Header.decode(ByteBuffer.wrap(wire));
+            RegionWriteMulti.Request expected = null;
+            Errno expectedErrno = null;
+            try {
+                expected = (RegionWriteMulti.Request) MessageDecoder.decode(h,
+                        ByteBuffer.wrap(wire, 16, wire.length - 16), fds, LIMITS);
+            } catch (MessageException e) {
+                expectedErrno = e.errno();
+            }
+            ByteBuffer p = payloadAt(wire, r.nextInt(9), r.nextBoolean() ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
+            try {
+                view.wrap(p, fds);
+                accepted++;
+                assertNull(expectedErrno, () -> "view accepted what the decoder refuses: " + Hex.of(ByteBuffer.wrap(wire)));
+                assertEquals(expected.writes().size(), view.count());
+                for (int w = 0; w < view.count(); w++) {
+                    RegionWriteMulti.Write d = expected.writes().get(w);
+                    assertEquals(d.offset(), view.offset(w));
+                    assertEquals(d.region(), view.region(w));
+                    byte[] want = new byte[d.data().remaining()];
+                    d.data().get(want);
+                    byte[] got = new byte[view.dataCount(w)];
+                    p.get(view.dataPosition(w), got);
+                    assertArrayEquals(want, got);
+                }
+            } catch (MessageException e) {
+                refused++;
+                assertEquals(expectedErrno, e.errno(), () -> "errno differs for " + Hex.of(ByteBuffer.wrap(wire)));
+            }
+        }
+        assertEquals(true, accepted > 10_000 && refused > 10_000, "accepted " + accepted + ", refused " + refused);
+    }
+
+    /** A WRITE_MULTI with wr_cnt, an entry's count or offset set to an edge, or entries added/cut. */
+    private static byte[] mutateMulti(byte[] seed, Random r) {
+        byte[] w = seed.clone();
+        ByteBuffer b = ByteBuffer.wrap(w).order(ByteOrder.LITTLE_ENDIAN);
+        int entry = 24 + 24 * r.nextInt(2);
+        switch (r.nextInt(6)) {
+            case 0 -> b.putLong(16, new long[] {0, 1, 2, 3, -1L, 1L << 32}[r.nextInt(6)]);
+            case 1 -> b.putInt(entry + 12, (int) new long[] {0, 1, 7, 8, 9, 16, 0xFFFF_FFFFL}[r.nextInt(7)]);
+            case 2 -> b.putLong(entry, new long[] {0, -1L, -8L, -9L, Long.MIN_VALUE}[r.nextInt(5)]);
+            case 3 -> {
+                // whole entries added (zeroed) or cut, wr_cnt kept in step or not
+                int entries = r.nextInt(5);
+                w = java.util.Arrays.copyOf(w, 24 + 24 * entries);
+                b = ByteBuffer.wrap(w).order(ByteOrder.LITTLE_ENDIAN);
+                b.putInt(4, w.length).putLong(16, r.nextBoolean() ? entries : 2);
+            }
+            case 4 -> {
+                int len = Math.max(16, w.length + r.nextInt(9) - 4);
+                w = java.util.Arrays.copyOf(w, len);
+                ByteBuffer.wrap(w).order(ByteOrder.LITTLE_ENDIAN).putInt(4, len);
+            }
+            default -> {
+                // unchanged
+            }
+        }
+        return w;
+    }
+
     /** The message's payload copied to position {@code at} of a larger buffer with garbage around it. */
     private static ByteBuffer payloadAt(byte[] wire, int at, ByteOrder order) {
         int len = wire.length - Header.SIZE;

@@ -71,6 +71,7 @@ public final class DeviceHost implements AutoCloseable {
             return action.apply(function);
         } finally {
             lock.unlock();
+            flushPostedWrites();
         }
     }
 
@@ -81,6 +82,7 @@ public final class DeviceHost implements AutoCloseable {
             action.accept(function);
         } finally {
             lock.unlock();
+            flushPostedWrites();
         }
     }
 
@@ -94,6 +96,7 @@ public final class DeviceHost implements AutoCloseable {
             function.read(region, offset, dst);
         } finally {
             lock.unlock();
+            flushPostedWrites();
         }
     }
 
@@ -104,6 +107,19 @@ public final class DeviceHost implements AutoCloseable {
             function.write(region, offset, src);
         } finally {
             lock.unlock();
+            flushPostedWrites();
+        }
+    }
+
+    /**
+     * Rule: posted writes the device raised under its lock are sent once the lock is released, by the thread
+     * that raised them, after every device call (see the session's {@code PostedWrites}); never while the lock
+     * is held (a nested call leaves them to the outermost).
+     */
+    private void flushPostedWrites() {
+        Attachment a = attachment;
+        if (a != null && !lock.isHeldByCurrentThread()) {
+            a.flushPostedWrites();
         }
     }
 
@@ -113,6 +129,7 @@ public final class DeviceHost implements AutoCloseable {
             action.run();
         } finally {
             lock.unlock();
+            flushPostedWrites();
         }
     }
 
@@ -180,7 +197,7 @@ public final class DeviceHost implements AutoCloseable {
             LOG.log(Level.WARNING, name + ": DMA worker failed", e);
         } finally {
             // Rule: completion interrupts raised by this run go out now, after the data they announce.
-            a.flushPostedWrites();
+            flushPostedWrites();
         }
     }
 

@@ -13,9 +13,9 @@ import java.nio.ByteOrder;
  *
  * <p>Why queue: the device raises them under its lock, deep inside a register write. Sending from there
  * holds the device lock across a sendmsg and runs the native call at a depth where the JIT stops inlining, so
- * the FFM errno-capture slice it makes per call is no longer scalar-replaced (measured: ~40 B per interrupt).
- * Drained by the session after each command and by the DMA worker after each run, the send is shallow, outside
- * the device lock, and allocates nothing. Order is kept: a ring, drained front to back under one monitor.
+ * the FFM errno-capture slice it makes per call was not always scalar-replaced (measured: ~40 B per
+ * interrupt). Drained by the device host after every device call releases the lock, the send is outside the
+ * device lock and shallower. Order is kept: a ring, drained front to back under one monitor.
  *
  * <p>Each write goes out as a 4-byte {@code DMA_WRITE} with No_reply (spec "VFIO_USER_DMA_WRITE"; QEMU
  * answers only a failure).
@@ -29,7 +29,8 @@ final class PostedWrites {
     private final long[] address = new long[CAPACITY];
     private final int[] data = new int[CAPACITY];
     private final ByteBuffer payload = ByteBuffer.allocate(DmaWrite.FIXED + 4).order(ByteOrder.LITTLE_ENDIAN);
-    private int count;
+    /** Queued writes; volatile so the empty check needs no monitor (each raiser also flushes its own). */
+    private volatile int count;
 
     /** Queues one write (called under the device lock). */
     synchronized void add(Connection connection, long address, int data) throws IOException {
@@ -47,8 +48,13 @@ final class PostedWrites {
      * @return how many were sent
      * @throws IOException the connection failed; the writes not sent are dropped with it
      */
-    synchronized int drain(Connection connection) throws IOException {
-        return count == 0 ? 0 : drainLocked(connection);
+    int drain(Connection connection) throws IOException {
+        if (count == 0) {
+            return 0;
+        }
+        synchronized (this) {
+            return count == 0 ? 0 : drainLocked(connection);
+        }
     }
 
     private int drainLocked(Connection connection) throws IOException {

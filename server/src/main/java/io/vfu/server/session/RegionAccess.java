@@ -7,6 +7,7 @@ import io.vfu.protocol.Errno;
 import io.vfu.protocol.MessageException;
 import io.vfu.protocol.RegionRead;
 import io.vfu.protocol.RegionWrite;
+import io.vfu.protocol.RegionWriteMulti;
 import io.vfu.server.device.DeviceHost;
 import io.vfu.server.transport.Connection;
 import io.vfu.server.transport.LentFrame;
@@ -101,9 +102,34 @@ final class RegionAccess {
         return b;
     }
 
-    /** One write of REGION_WRITE_MULTI (decoded by the general path). */
-    void write(long region, long offset, ByteBuffer data) throws MessageException {
-        host.write(index(region), offset, data);
+    /**
+     * REGION_WRITE_MULTI from the lent receive buffer (spec "VFIO_USER_REGION_WRITE_MULTI"): the writes run in
+     * order, each as a REGION_WRITE would; the first one refused ends the request with its errno, the ones
+     * before it stay done (as on real hardware, where each was a separate posted write).
+     */
+    void writeMulti(Connection connection, LentFrame request, RegionWriteMulti.RequestView v)
+            throws MessageException, IOException {
+        ByteBuffer payload = request.payload();
+        int end = payload.limit();
+        try {
+            for (int i = 0; i < v.count(); i++) {
+                // Rule: the view reads its entries through the payload's full limit; narrow it only for the write.
+                payload.limit(end);
+                int index = index(v.region(i));
+                long offset = v.offset(i);
+                int at = v.dataPosition(i);
+                payload.position(at).limit(at + v.dataCount(i));
+                host.write(index, offset, payload);
+            }
+        } finally {
+            payload.limit(end);
+        }
+        if (!request.noReply()) {
+            ByteBuffer out = replyBuffer(8);
+            out.clear();
+            out.putLong(0, v.count()).limit(8);
+            connection.reply(request, out);
+        }
     }
 
     private int index(long region) throws MessageException {

@@ -69,14 +69,17 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
 
     private static final int REGION_READ = Command.REGION_READ.code();
     private static final int REGION_WRITE = Command.REGION_WRITE.code();
+    private static final int REGION_WRITE_MULTI = Command.REGION_WRITE_MULTI.code();
     private static final int DMA_WRITE = Command.DMA_WRITE.code();
 
     private final DeviceHost host;
     private final DmaMapTable dmaMaps;
     private final RegionRead.RequestView readView = new RegionRead.RequestView();
     private final RegionWrite.RequestView writeView = new RegionWrite.RequestView();
+    private final RegionWriteMulti.RequestView multiView = new RegionWriteMulti.RequestView();
     private final Timer readTimer;
     private final Timer writeTimer;
+    private final Timer multiTimer;
     private final PostedWrites posted = new PostedWrites();
     private boolean postFailureLogged;
     private volatile Connection connection;
@@ -96,6 +99,7 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
         this.dmaMapRequests = new DmaMapRequests(dmaMaps);
         this.readTimer = host.metrics().command(Command.REGION_READ);
         this.writeTimer = host.metrics().command(Command.REGION_WRITE);
+        this.multiTimer = host.metrics().command(Command.REGION_WRITE_MULTI);
     }
 
     private synchronized void bind(Connection c) {
@@ -118,14 +122,14 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
         } catch (MessageException | DeviceException e) {
             throw refused(h.command(), e);
         } finally {
-            flushPostedWrites();
             host.metrics().command(Command.fromCode(h.command()))
                     .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         }
     }
 
     /**
-     * The steady-state path (spec "VFIO_USER_REGION_READ" / "..._WRITE" on a negotiated session): served from
+     * The steady-state path (spec "VFIO_USER_REGION_READ", "..._WRITE", "..._WRITE_MULTI" on a negotiated
+     * session): served from
      * the lent receive buffer through in-place views, with a reused reply buffer and cached timers, so a BAR
      * or config access allocates nothing. Every other command, and any region command carrying fds, goes to
      * the decoder via {@link #onCommand}.
@@ -136,21 +140,23 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
         // Rule: only a negotiated session's region commands without fds or Error flag take this path; the
         // decoder gives everything else its exact errno.
         if (!negotiated || m.fdCount() != 0 || m.isError()
-                || (command != REGION_READ && command != REGION_WRITE)) {
+                || (command != REGION_READ && command != REGION_WRITE && command != REGION_WRITE_MULTI)) {
             return false;
         }
         long start = System.nanoTime();
         try {
             if (command == REGION_READ) {
                 regions.read(c, m, readView.wrap(m.payload(), 0, limits));
-            } else {
+            } else if (command == REGION_WRITE) {
                 regions.write(c, m, writeView.wrap(m.payload(), 0, limits));
+            } else {
+                regions.writeMulti(c, m, multiView.wrap(m.payload(), 0));
             }
         } catch (MessageException | DeviceException e) {
             throw refused(command, e);
         } finally {
-            flushPostedWrites();
-            (command == REGION_READ ? readTimer : writeTimer).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            Timer t = command == REGION_READ ? readTimer : command == REGION_WRITE ? writeTimer : multiTimer;
+            t.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         }
         return true;
     }
@@ -184,15 +190,11 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
                 irqRequests.set(r, frame.fds());
                 reply(h, new DeviceSetIrqs.Reply());
             }
-            // Unreachable: onLentCommand serves every REGION_READ/WRITE the decoder accepts (negotiated, no fds).
+            // Unreachable: onLentCommand serves every region access the decoder accepts (negotiated, no fds).
             case RegionRead.Request r -> throw new IllegalStateException("REGION_READ bypassed the lent path");
             case RegionWrite.Request r -> throw new IllegalStateException("REGION_WRITE bypassed the lent path");
-            case RegionWriteMulti.Request r -> {
-                for (RegionWriteMulti.Write w : r.writes()) {
-                    regions.write(w.region(), w.offset(), w.data());
-                }
-                reply(h, new RegionWriteMulti.Reply(r.writes().size()));
-            }
+            case RegionWriteMulti.Request r ->
+                    throw new IllegalStateException("REGION_WRITE_MULTI bypassed the lent path");
             case DeviceReset.Request r -> {
                 List<IrqTarget> dropped = host.withDevice(d -> d.reset());
                 dropped.forEach(EventFdTarget::release);
@@ -242,7 +244,8 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
 
     /**
      * A posted write (IMS, or an MSI-X entry without an eventfd): queued under the device lock and sent as a
-     * {@code DMA_WRITE} with No_reply when the current command or DMA run ends ({@link PostedWrites}). QEMU
+     * {@code DMA_WRITE} with No_reply as soon as the device call that raised it releases the lock ({@link
+     * PostedWrites}). QEMU
      * delivers a write to 0xFEEx_xxxx as an MSI and answers only if the write fails ({@link
      * #onUnsolicitedReply}).
      */
@@ -255,7 +258,7 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
         }
     }
 
-    /** Sends the posted writes raised so far (after each command, and by the DMA worker after each run). */
+    /** Sends the posted writes raised so far (the device host calls it after every device call). */
     @Override
     public void flushPostedWrites() {
         try {

@@ -19,6 +19,7 @@ import io.vfu.protocol.DeviceSetIrqs;
 import io.vfu.protocol.DmaMap;
 import io.vfu.protocol.DmaRead;
 import io.vfu.protocol.Errno;
+import io.vfu.protocol.RegionWriteMulti;
 import io.vfu.protocol.FeatureData;
 import io.vfu.protocol.RegionRead;
 import io.vfu.server.VfuServer;
@@ -222,6 +223,25 @@ class ServerSessionTest {
             assertEquals(0xFEE0_1000L, w[0]);
             assertEquals(4, w[1]);
             assertEquals(0x41, w[2]);
+        }
+    }
+
+    @Test
+    void writeMultiRunsItsWritesInOrderAndStopsAtTheFirstRefused() throws Exception {
+        try (TestDevice d = TestDevice.open(socket, DmaHandler.refuseAll())) {
+            RegionWriteMulti.Reply ok = (RegionWriteMulti.Reply) d.call(new RegionWriteMulti.Request(List.of(
+                    new RegionWriteMulti.Write(0x90, BAR0, TestDevice.le(4, 0xA1A2A3A4L)),
+                    new RegionWriteMulti.Write(0x94, BAR0, TestDevice.le(1, 0x5A)),
+                    new RegionWriteMulti.Write(0x90, BAR0, TestDevice.le(2, 0xB1B2)))));
+            assertEquals(3, ok.wrCnt());
+            assertEquals(0xA1A2B1B2L, d.read(BAR0, 0x90, 4), "later writes land over earlier ones, in order");
+            assertEquals(0x5A, d.read(BAR0, 0x94, 1));
+            assertEquals(Errno.EINVAL.code(), errno(() -> d.call(new RegionWriteMulti.Request(List.of(
+                    new RegionWriteMulti.Write(0x98, BAR0, TestDevice.le(4, 0x77)),
+                    new RegionWriteMulti.Write(0, 9, TestDevice.le(4, 1)),
+                    new RegionWriteMulti.Write(0x9C, BAR0, TestDevice.le(4, 0x88)))))));
+            assertEquals(0x77, d.read(BAR0, 0x98, 4), "the write before the refused one is done");
+            assertEquals(0, d.read(BAR0, 0x9C, 4), "the write after it is not");
         }
     }
 
