@@ -38,7 +38,12 @@ final class Bench {
         double[] posted = new double[n], barrier = new double[n], piped = new double[n], irq50 = new double[n],
                 irq99 = new double[n];
         double[] rCfg = new double[n], rBar0 = new double[n], rPosted = new double[n], rIrq = new double[n];
-        try (ServerProcess srv = ServerProcess.start(server, List.of("--socket", sock.toString()), log(work), 60)) {
+        double[] allocRead = new double[n], allocPosted = new double[n], allocScrape = new double[n];
+        // The latency server serves metrics on a free loopback port: the allocation phase scrapes it.
+        try (ServerProcess srv = ServerProcess.start(server,
+                List.of("--socket", sock.toString(), "--metrics-port", "0"), log(work), 60);
+             MetricsScraper scraper = new MetricsScraper(srv.metricsUri()
+                     .orElseThrow(() -> new IOException("the server's ready line names no metrics endpoint")))) {
             for (int i = 0; i < n; i++) {
                 FloorResult fc = c.isPresent() ? c.get().run(o.iterations()) : null;
                 FloorResult fj = JavaFloor.run(work, o.childWarmup(), o.iterations());
@@ -66,6 +71,10 @@ final class Bench {
                     irq50[i] = irq.p50() / 1e3;
                     irq99[i] = irq.p99() / 1e3;
                     b.disableMsix();
+                    AllocationBench.Result a = AllocationBench.run(b, scraper, o.allocReads(), o.allocPostedWrites());
+                    allocRead[i] = a.bytesPerRead();
+                    allocPosted[i] = a.bytesPerPostedWrite();
+                    allocScrape[i] = a.scrapeBytes();
                 }
                 rCfg[i] = cfg[0][i] / floorP50[i];
                 rBar0[i] = bar0[0][i] / floorP50[i];
@@ -91,6 +100,11 @@ final class Bench {
             r.put("pipelined_reads_per_s", Stats.median(piped), "config reads, 32 in flight");
             r.put("irq_latency_p50_us", Stats.median(irq50), "doorbell sendmsg -> MSI-X eventfd readable");
             r.put("irq_latency_p99_us", Stats.median(irq99));
+            r.put("server_alloc_bytes_per_read", Stats.median(allocRead),
+                    "server heap bytes per sync config read (vfu_jvm_allocated_bytes_total, scrape subtracted)");
+            r.put("server_alloc_bytes_per_posted_write", Stats.median(allocPosted),
+                    "the same per posted BAR0 write");
+            r.put("server_alloc_scrape_bytes", Stats.median(allocScrape), "what one scrape allocates (subtracted)");
         }
         appendFigures(r, server, work);
         scaleAndStartup(r, server, work);
@@ -102,6 +116,11 @@ final class Bench {
                 "target <= 1.2");
         r.put("devices_rss_under_1gib", r.number("devices_rss_mib") < 1024, "target: 1000 devices < 1 GiB");
         r.put("startup_under_500ms", r.number("startup_ms") < 500, "target < 500 ms");
+        if (o.gc()) {
+            r.section("gc", String.format("Garbage collectors: the latency server under each, one run (%d reads, "
+                    + "%d posted writes, %d-device scale server)", o.iterations(), o.postedWrites(), o.gcDevices()),
+                    new GcBench(o, work).run());
+        }
         r.put("load_avg_1m_end", loadAverage());
         if (o.workDir() == null) {
             Files.deleteIfExists(sock);
