@@ -8,8 +8,8 @@ import java.util.Arrays;
  * {@code vfu_jvm_allocated_bytes_total} is scraped before and after a steady-state phase of synchronous config
  * reads, then of posted BAR0 writes (plus the barrier read). What one scrape itself allocates in the server is
  * measured as the difference of back-to-back scrapes (median of three, before and after the phases) and
- * subtracted, so the figure charges messages only for what they cost. Run it after the paths are warm (JIT-compiled), as the figures of the
- * main loop are.
+ * subtracted, so the figure charges messages only for what they cost. Run it after the paths are warm
+ * (JIT-compiled), as the figures of the main loop are.
  */
 final class AllocationBench {
 

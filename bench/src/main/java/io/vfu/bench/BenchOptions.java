@@ -9,11 +9,11 @@ import java.util.List;
  * takes seconds; the figures are then only a check that every path works.
  */
 record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<String> serverJvmOptions,
-                    int devices, Path cacheDir, Path workDir, boolean gc) {
+                    int devices, Path cacheDir, Path workDir, boolean gc, boolean gcOnly) {
 
     static final String USAGE = """
             usage: vfu-bench [--smoke] [--json] [--runs N] [--devices N] [--server-jar JAR]
-                             [--server-jvm-opt OPT]... [--cache DIR] [--work DIR] [--no-gc]
+                             [--server-jvm-opt OPT]... [--cache DIR] [--work DIR] [--no-gc | --gc-only]
               --smoke           everything very briefly (CI); figures are not meaningful
               --json            print one JSON object instead of the table
               --runs N          repeated runs per figure; each figure is their median (default 5, smoke 2)
@@ -23,6 +23,7 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
               --cache DIR       where the C floor is compiled (default target/bench-cache)
               --work DIR        where sockets and config files go (default: a new temp directory)
               --no-gc           skip the section that runs the server under each garbage collector
+              --gc-only         only that section (e.g. to compare collectors under a given -Xmx)
             """;
 
     static BenchOptions parse(String... args) {
@@ -35,6 +36,7 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
         Path cache = Path.of("target", "bench-cache");
         Path work = null;
         boolean gc = true;
+        boolean gcOnly = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -47,14 +49,18 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
                 case "--cache" -> cache = Path.of(value(args, ++i, a));
                 case "--work" -> work = Path.of(value(args, ++i, a));
                 case "--no-gc" -> gc = false;
+                case "--gc-only" -> gcOnly = true;
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
+        }
+        if (gcOnly && !gc) {
+            throw new IllegalArgumentException("--no-gc and --gc-only exclude each other");
         }
         if (jvm.isEmpty()) {
             jvm.add("-XX:+UseSerialGC");
         }
         return new BenchOptions(smoke, json, runs != null ? runs : smoke ? 2 : 5, jar, List.copyOf(jvm),
-                devices != null ? devices : smoke ? 8 : 1000, cache, work, gc);
+                devices != null ? devices : smoke ? 8 : 1000, cache, work, gc, gcOnly);
     }
 
     private static String value(String[] args, int i, String option) {
@@ -123,6 +129,11 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
     /** Posted writes in the allocation phase. */
     int allocPostedWrites() {
         return smoke ? 2_000 : 100_000;
+    }
+
+    /** Latency servers per collector in the collector comparison (in ABBA order). */
+    int gcRounds() {
+        return smoke ? 1 : 2;
     }
 
     /** Devices of the many-device server run under each collector. */

@@ -48,6 +48,8 @@ class BenchSmokeTest {
         assertTrue(rss > 8 && rss < 1024, "rss " + rss);
         assertEquals(128, json.get("append_vectors").asInt());
         assertAllocationFigures(json);
+        assertTrue(json.get("latency_server_gc_pauses").asInt() >= 0);
+        assertTrue(json.get("latency_server_gc_pause_max_ms").asDouble() >= 0);
         assertGcSection(json.get("gc"));
     }
 
@@ -101,6 +103,13 @@ class BenchSmokeTest {
                 () -> BenchOptions.parse("--fast"));
         assertTrue(e.getMessage().contains("--fast"));
         assertThrows0("--runs", "0");
+        assertThrows0("--no-gc", "--gc-only");
+    }
+
+    @Test
+    void collectorSectionReplacesOnlyTheCollectorChoice() {
+        BenchOptions o = BenchOptions.parse("--server-jvm-opt", "-XX:+UseSerialGC", "--server-jvm-opt", "-Xmx128m");
+        assertEquals(List.of("-XX:+UseZGC", "-Xmx128m"), new GcBench(o, Path.of(".")).jvmOptions("-XX:+UseZGC"));
     }
 
     private static void assertThrows0(String option, String value) {
