@@ -9,11 +9,12 @@ import java.util.List;
  * takes seconds; the figures are then only a check that every path works.
  */
 record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<String> serverJvmOptions,
-                    int devices, Path cacheDir, Path workDir, boolean gc, boolean gcOnly) {
+                    int devices, Path cacheDir, Path workDir, boolean gc, boolean gcOnly, int gcDevices) {
 
     static final String USAGE = """
             usage: vfu-bench [--smoke] [--json] [--runs N] [--devices N] [--server-jar JAR]
                              [--server-jvm-opt OPT]... [--cache DIR] [--work DIR] [--no-gc | --gc-only]
+                             [--gc-devices N]
               --smoke           everything very briefly (CI); figures are not meaningful
               --json            print one JSON object instead of the table
               --runs N          repeated runs per figure; each figure is their median (default 5, smoke 2)
@@ -23,7 +24,8 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
               --cache DIR       where the C floor is compiled (default target/bench-cache)
               --work DIR        where sockets and config files go (default: a new temp directory)
               --no-gc           skip the section that runs the server under each garbage collector
-              --gc-only         only that section (e.g. to compare collectors under a given -Xmx)
+              --gc-only         only that section (e.g. to compare collectors under a given -Xmn)
+              --gc-devices N    devices of that section's scale server (default 100, smoke 4)
             """;
 
     static BenchOptions parse(String... args) {
@@ -31,6 +33,7 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
         boolean json = false;
         Integer runs = null;
         Integer devices = null;
+        Integer gcDevices = null;
         Path jar = null;
         List<String> jvm = new ArrayList<>();
         Path cache = Path.of("target", "bench-cache");
@@ -50,6 +53,7 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
                 case "--work" -> work = Path.of(value(args, ++i, a));
                 case "--no-gc" -> gc = false;
                 case "--gc-only" -> gcOnly = true;
+                case "--gc-devices" -> gcDevices = positive(value(args, ++i, a), a);
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
@@ -60,7 +64,8 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
             jvm.add("-XX:+UseSerialGC");
         }
         return new BenchOptions(smoke, json, runs != null ? runs : smoke ? 2 : 5, jar, List.copyOf(jvm),
-                devices != null ? devices : smoke ? 8 : 1000, cache, work, gc, gcOnly);
+                devices != null ? devices : smoke ? 8 : 1000, cache, work, gc, gcOnly,
+                gcDevices != null ? gcDevices : smoke ? 4 : 100);
     }
 
     private static String value(String[] args, int i, String option) {
@@ -134,10 +139,5 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
     /** Latency servers per collector in the collector comparison (in ABBA order). */
     int gcRounds() {
         return smoke ? 1 : 2;
-    }
-
-    /** Devices of the many-device server run under each collector. */
-    int gcDevices() {
-        return smoke ? 4 : 100;
     }
 }
