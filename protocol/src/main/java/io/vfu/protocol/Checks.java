@@ -59,6 +59,36 @@ final class Checks {
         }
     }
 
+    // ---- in-place reads for the hot-path views (absolute, little-endian, the caller has checked the size) ----
+
+    /** Rule: the payload is exactly the fixed structure (EINVAL), as {@link Payload#requireSize}. */
+    static void size(long actual, long expected, String what) throws MessageException {
+        if (actual != expected) {
+            throw inval(what + ": payload is " + actual + " bytes, expected " + expected);
+        }
+    }
+
+    /** Rule: the payload holds at least the fixed part (EINVAL), as {@link Payload#requireAtLeast}. */
+    static void sizeAtLeast(long actual, long min, String what) throws MessageException {
+        if (actual < min) {
+            throw inval(what + ": payload is " + actual + " bytes, expected at least " + min);
+        }
+    }
+
+    /** A u32 at absolute {@code index}, little-endian whatever the buffer's order, widened. */
+    static long u32(java.nio.ByteBuffer b, int index) {
+        return Integer.toUnsignedLong(le32(b, index));
+    }
+
+    /** A u64 at absolute {@code index}, little-endian whatever the buffer's order, as the raw 64 bits. */
+    static long u64(java.nio.ByteBuffer b, int index) {
+        return b.order() == java.nio.ByteOrder.LITTLE_ENDIAN ? b.getLong(index) : Long.reverseBytes(b.getLong(index));
+    }
+
+    private static int le32(java.nio.ByteBuffer b, int index) {
+        return b.order() == java.nio.ByteOrder.LITTLE_ENDIAN ? b.getInt(index) : Integer.reverseBytes(b.getInt(index));
+    }
+
     /** Argument checks for record constructors: every field fits its wire width. */
     static long u32(long v, String field) {
         if ((v & ~0xFFFF_FFFFL) != 0) {

@@ -78,16 +78,25 @@ public record Header(int msgId, int command, long size, long flags, long error) 
      * cannot be resynchronised, so it is a {@link FramingException}.
      */
     public Header validate(long maxMessageSize) throws FramingException {
+        checkFraming(size, flags, maxMessageSize);
+        return this;
+    }
+
+    /**
+     * The framing rules of {@link #validate} on raw header fields, for readers that parse headers in place
+     * without building a record.
+     */
+    public static void checkFraming(long size, long flags, long maxMessageSize) throws FramingException {
+        int type = (int) (flags & TYPE_MASK);
         if (size < SIZE) {
             throw new FramingException("message size " + size + " is smaller than the header");
         }
         if (size > maxMessageSize) {
             throw new FramingException("message size " + size + " exceeds the maximum " + maxMessageSize);
         }
-        if (type() != TYPE_COMMAND && type() != TYPE_REPLY) {
-            throw new FramingException("unknown message type " + type());
+        if (type != TYPE_COMMAND && type != TYPE_REPLY) {
+            throw new FramingException("unknown message type " + type);
         }
-        return this;
     }
 
     /** Reads a header from the next 16 bytes of {@code buf} (little-endian regardless of buffer order). */

@@ -44,16 +44,12 @@ final class Payload {
 
     /** Rule: the payload is exactly the fixed structure; anything else is an inconsistent length (EINVAL). */
     void requireSize(long expected, String what) throws MessageException {
-        if (size() != expected) {
-            throw Checks.inval(what + ": payload is " + size() + " bytes, expected " + expected);
-        }
+        Checks.size(size(), expected, what);
     }
 
     /** Rule: the payload holds at least the fixed part (EINVAL otherwise). */
     void requireAtLeast(long min, String what) throws MessageException {
-        if (size() < min) {
-            throw Checks.inval(what + ": payload is " + size() + " bytes, expected at least " + min);
-        }
+        Checks.sizeAtLeast(size(), min, what);
     }
 
     private void check(int off, int len) throws MessageException {

@@ -73,6 +73,50 @@ public final class RegionRead {
         }
     }
 
+    /**
+     * A REGION_READ request read in place, for the hot path: {@link #wrap} applies exactly the checks of the
+     * decoder ({@link MessageDecoder}) to the payload bytes and keeps the three fields as primitives, so a
+     * reused view decodes without allocating. Not thread-safe; one per reader.
+     */
+    public static final class RequestView {
+        private long offset;
+        private long region;
+        private long count;
+
+        /**
+         * Reads the request in {@code payload} from its position to its limit (neither is changed).
+         *
+         * @throws MessageException with the errno the decoder gives the same bytes
+         */
+        public RequestView wrap(ByteBuffer payload, int fdCount, Limits limits) throws MessageException {
+            int base = payload.position();
+            Checks.size(payload.remaining(), FIXED, "REGION_READ");
+            Checks.noFds(fdCount, "REGION_READ");
+            long o = Checks.u64(payload, base);
+            long c = Checks.u32(payload, base + 12);
+            Checks.xfer(c, limits, "REGION_READ");
+            Checks.noWrap(o, c, "REGION_READ");
+            offset = o;
+            region = Checks.u32(payload, base + 8);
+            count = c;
+            return this;
+        }
+
+        public long offset() {
+            return offset;
+        }
+
+        /** The region index, a u32 widened. */
+        public long region() {
+            return region;
+        }
+
+        /** Bytes to read, a u32 widened; at most max_data_xfer_size. */
+        public long count() {
+            return count;
+        }
+    }
+
     static RegionRead.Request decodeRequest(Payload p, int fdCount, Limits limits) throws MessageException {
         p.requireSize(FIXED, "REGION_READ");
         Checks.noFds(fdCount, "REGION_READ");

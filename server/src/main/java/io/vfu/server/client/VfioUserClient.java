@@ -158,7 +158,17 @@ public final class VfioUserClient implements AutoCloseable {
                 throw new MessageException(Errno.EINVAL, "DMA_WRITE count " + Long.toUnsignedString(count)
                         + " but " + (p.remaining() - 16) + " data bytes");
             }
-            dma.write(address, p.slice(16, (int) count).order(ByteOrder.LITTLE_ENDIAN));
+            try {
+                dma.write(address, p.slice(16, (int) count).order(ByteOrder.LITTLE_ENDIAN));
+            } catch (MessageException e) {
+                if (h.noReply()) {
+                    // As QEMU does (hw/vfio-user/pci.c): a posted DMA_WRITE that fails is still answered, with
+                    // an error reply, so the server learns its write was lost.
+                    c.transport().send(Header.errorReply(h.msgId(), h.command(), e.errno()), ByteBuffer.allocate(0));
+                    return;
+                }
+                throw e;
+            }
             ByteBuffer reply = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
             reply.putLong(address).putLong(count).flip();
             c.reply(h, reply);

@@ -28,6 +28,9 @@ public final class DeviceHost implements AutoCloseable {
     /** What a connected session lends the device: posted writes and guest memory. */
     public interface Attachment extends MessageSink {
         GuestMemory guestMemory();
+
+        /** Sends the posted writes queued by {@link #postWrite}; called outside the device lock. */
+        void flushPostedWrites();
     }
 
     private static final Logger LOG = System.getLogger(DeviceHost.class.getName());
@@ -68,6 +71,7 @@ public final class DeviceHost implements AutoCloseable {
             return action.apply(function);
         } finally {
             lock.unlock();
+            flushPostedWrites();
         }
     }
 
@@ -78,6 +82,44 @@ public final class DeviceHost implements AutoCloseable {
             action.accept(function);
         } finally {
             lock.unlock();
+            flushPostedWrites();
+        }
+    }
+
+    /**
+     * Region read under the device lock, without a lambda (the steady-state path allocates nothing): fills
+     * {@code dst} from its position to its limit.
+     */
+    public void read(int region, long offset, java.nio.ByteBuffer dst) {
+        lock.lock();
+        try {
+            function.read(region, offset, dst);
+        } finally {
+            lock.unlock();
+            flushPostedWrites();
+        }
+    }
+
+    /** Region write under the device lock, without a lambda: {@code src} from its position to its limit. */
+    public void write(int region, long offset, java.nio.ByteBuffer src) {
+        lock.lock();
+        try {
+            function.write(region, offset, src);
+        } finally {
+            lock.unlock();
+            flushPostedWrites();
+        }
+    }
+
+    /**
+     * Rule: posted writes the device raised under its lock are sent once the lock is released, by the thread
+     * that raised them, after every device call (see the session's {@code PostedWrites}); never while the lock
+     * is held (a nested call leaves them to the outermost).
+     */
+    private void flushPostedWrites() {
+        Attachment a = attachment;
+        if (a != null && !lock.isHeldByCurrentThread()) {
+            a.flushPostedWrites();
         }
     }
 
@@ -87,6 +129,7 @@ public final class DeviceHost implements AutoCloseable {
             action.run();
         } finally {
             lock.unlock();
+            flushPostedWrites();
         }
     }
 
@@ -152,6 +195,9 @@ public final class DeviceHost implements AutoCloseable {
             function.dma().runPending(a.guestMemory(), deviceLock);
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, name + ": DMA worker failed", e);
+        } finally {
+            // Rule: completion interrupts raised by this run go out now, after the data they announce.
+            flushPostedWrites();
         }
     }
 

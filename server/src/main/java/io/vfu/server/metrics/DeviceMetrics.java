@@ -39,6 +39,7 @@ public final class DeviceMetrics {
     private final Map<Command, Timer> commandTimers = new EnumMap<>(Command.class);
     private final Timer unknownCommandTimer;
     private final Map<Long, Counter> errors = new ConcurrentHashMap<>();
+    private final Map<Long, Counter> postedWriteFailures = new ConcurrentHashMap<>();
     private final Counter sessionsOpened;
     private final Counter sessionsClosed;
     private final Counter sessionsRefused;
@@ -88,6 +89,17 @@ public final class DeviceMetrics {
         errors.computeIfAbsent(errno, e -> {
             Errno named = Errno.fromCode(e);
             return Counter.builder("vfu.errors").description("Error replies sent, by errno")
+                    .tags(deviceTag).tag("errno", named != null ? named.name() : Long.toString(e))
+                    .register(registry);
+        }).increment();
+    }
+
+    /** Counts a posted write (DMA_WRITE with No_reply) the client answered with an error. */
+    public void postedWriteFailed(long errno) {
+        postedWriteFailures.computeIfAbsent(errno, e -> {
+            Errno named = Errno.fromCode(e);
+            return Counter.builder("vfu.posted.writes.failed")
+                    .description("Posted writes (interrupt messages) the client could not carry out, by errno")
                     .tags(deviceTag).tag("errno", named != null ? named.name() : Long.toString(e))
                     .register(registry);
         }).increment();

@@ -66,16 +66,34 @@ public final class SocketIo {
      * @return bytes received; 0 means end of stream
      */
     public long receive(MemorySegment buf, long offset, long length) throws NativeCallException {
-        iov.set(ADDRESS, 0, buf.asSlice(offset, length));
+        iov.set(JAVA_LONG, 0, address(buf, offset, length));
         iov.set(JAVA_LONG, 8, length);
         msghdr.fill((byte) 0);
         msghdr.set(ADDRESS, MSG_IOV, iov);
         msghdr.set(JAVA_LONG, MSG_IOVLEN, 1);
         msghdr.set(ADDRESS, MSG_CONTROL, control);
         msghdr.set(JAVA_LONG, MSG_CONTROLLEN, CONTROL_SIZE);
-        long n = Libc.recvmsg(socketFd, msghdr, MSG_CMSG_CLOEXEC);
+        long n;
+        try {
+            n = HotCalls.recvmsg(socketFd, msghdr, MSG_CMSG_CLOEXEC);
+        } finally {
+            // Rule: the buffer's memory stays allocated while the kernel writes to its raw address.
+            java.lang.ref.Reference.reachabilityFence(buf);
+        }
         parseControl();
         return n;
+    }
+
+    /**
+     * The native address of {@code buf[offset, offset + length)}, bounds-checked, without building a slice (a
+     * slice is an object per call on the message path).
+     */
+    private static long address(MemorySegment buf, long offset, long length) {
+        if (!buf.isNative()) {
+            throw new IllegalArgumentException("recvmsg/sendmsg need a native buffer");
+        }
+        java.util.Objects.checkFromIndexSize(offset, length, buf.byteSize());
+        return buf.address() + offset;
     }
 
     private void parseControl() {
@@ -133,7 +151,7 @@ public final class SocketIo {
         long sent = 0;
         boolean withFds = fds.length > 0;
         do {
-            iov.set(ADDRESS, 0, buf.asSlice(sent, length - sent));
+            iov.set(JAVA_LONG, 0, address(buf, sent, length - sent));
             iov.set(JAVA_LONG, 8, length - sent);
             msghdr.fill((byte) 0);
             msghdr.set(ADDRESS, MSG_IOV, iov);
@@ -149,7 +167,12 @@ public final class SocketIo {
                 msghdr.set(ADDRESS, MSG_CONTROL, control);
                 msghdr.set(JAVA_LONG, MSG_CONTROLLEN, (cmsgLen + 7) & ~7L);
             }
-            sent += Libc.sendmsg(socketFd, msghdr, MSG_NOSIGNAL);
+            try {
+                sent += HotCalls.sendmsg(socketFd, msghdr, MSG_NOSIGNAL);
+            } finally {
+                // Rule: the buffer's memory stays allocated while the kernel reads its raw address.
+                java.lang.ref.Reference.reachabilityFence(buf);
+            }
             // Rule: fds ride on the first bytes of the message only.
             withFds = false;
         } while (sent < length);

@@ -4,11 +4,13 @@ import io.vfu.device.RegionInfo;
 import io.vfu.protocol.DeviceGetRegionInfo;
 import io.vfu.protocol.DeviceGetRegionIoFds;
 import io.vfu.protocol.Errno;
-import io.vfu.protocol.Header;
 import io.vfu.protocol.MessageException;
 import io.vfu.protocol.RegionRead;
+import io.vfu.protocol.RegionWrite;
+import io.vfu.protocol.RegionWriteMulti;
 import io.vfu.server.device.DeviceHost;
 import io.vfu.server.transport.Connection;
+import io.vfu.server.transport.LentFrame;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -20,8 +22,12 @@ import java.util.List;
  */
 final class RegionAccess {
 
+    /** Replies up to this size reuse one buffer (a BAR access is at most 8 bytes; QEMU reads config in dwords). */
+    static final int RETAINED_REPLY = 64 * 1024;
+
     private final DeviceHost host;
     private final int regionCount;
+    private ByteBuffer reply = ByteBuffer.allocate(4096).order(ByteOrder.LITTLE_ENDIAN);
 
     RegionAccess(DeviceHost host) {
         this.host = host;
@@ -45,20 +51,85 @@ final class RegionAccess {
         return DeviceGetRegionIoFds.Reply.forArgsz(r.argsz(), index, List.of());
     }
 
-    /** Reads straight into the reply buffer: the data is copied once, from the device into the message. */
-    void read(Connection connection, Header h, RegionRead.Request r) throws MessageException, IOException {
+    /**
+     * REGION_READ from the lent receive buffer: the device reads straight into a reused reply buffer, which is
+     * then copied once into the socket's send buffer. Nothing is allocated for a read of up to
+     * {@link #RETAINED_REPLY} bytes.
+     */
+    void read(Connection connection, LentFrame request, RegionRead.RequestView r)
+            throws MessageException, IOException {
         int index = index(r.region());
-        int count = (int) r.count(); // the decoder bounded count by max_data_xfer_size
-        ByteBuffer payload = ByteBuffer.allocate(RegionRead.FIXED + count).order(ByteOrder.LITTLE_ENDIAN);
-        payload.putLong(r.offset()).putInt(index).putInt(count);
-        ByteBuffer data = payload.slice(RegionRead.FIXED, count);
-        host.onDevice(d -> d.read(index, r.offset(), data));
-        connection.reply(h, payload.position(0));
+        int count = (int) r.count(); // the view bounded count by max_data_xfer_size
+        int total = RegionRead.FIXED + count;
+        ByteBuffer out = replyBuffer(total);
+        out.clear();
+        out.putLong(0, r.offset()).putInt(8, index).putInt(12, count);
+        out.position(RegionRead.FIXED).limit(total);
+        host.read(index, r.offset(), out);
+        out.position(0);
+        connection.reply(request, out);
     }
 
-    void write(long region, long offset, ByteBuffer data) throws MessageException {
-        int index = index(region);
-        host.onDevice(d -> d.write(index, offset, data));
+    /** REGION_WRITE from the lent receive buffer: the device reads the data where it arrived. */
+    void write(Connection connection, LentFrame request, RegionWrite.RequestView w)
+            throws MessageException, IOException {
+        int index = index(w.region());
+        ByteBuffer payload = request.payload();
+        int end = payload.limit();
+        payload.position(w.dataPosition()).limit(w.dataPosition() + w.count());
+        try {
+            host.write(index, w.offset(), payload);
+        } finally {
+            payload.limit(end);
+        }
+        if (!request.noReply()) {
+            ByteBuffer out = replyBuffer(RegionWrite.FIXED);
+            out.clear();
+            out.putLong(0, w.offset()).putInt(8, index).putInt(12, w.count()).limit(RegionWrite.FIXED);
+            connection.reply(request, out);
+        }
+    }
+
+    /** The reply buffer: reused up to {@link #RETAINED_REPLY} bytes, a one-off beyond. Reader thread only. */
+    private ByteBuffer replyBuffer(int size) {
+        if (size <= reply.capacity()) {
+            return reply;
+        }
+        ByteBuffer b = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+        if (size <= RETAINED_REPLY) {
+            reply = b;
+        }
+        return b;
+    }
+
+    /**
+     * REGION_WRITE_MULTI from the lent receive buffer (spec "VFIO_USER_REGION_WRITE_MULTI"): the writes run in
+     * order, each as a REGION_WRITE would; the first one refused ends the request with its errno, the ones
+     * before it stay done (as on real hardware, where each was a separate posted write).
+     */
+    void writeMulti(Connection connection, LentFrame request, RegionWriteMulti.RequestView v)
+            throws MessageException, IOException {
+        ByteBuffer payload = request.payload();
+        int end = payload.limit();
+        try {
+            for (int i = 0; i < v.count(); i++) {
+                // Rule: the view reads its entries through the payload's full limit; narrow it only for the write.
+                payload.limit(end);
+                int index = index(v.region(i));
+                long offset = v.offset(i);
+                int at = v.dataPosition(i);
+                payload.position(at).limit(at + v.dataCount(i));
+                host.write(index, offset, payload);
+            }
+        } finally {
+            payload.limit(end);
+        }
+        if (!request.noReply()) {
+            ByteBuffer out = replyBuffer(8);
+            out.clear();
+            out.putLong(0, v.count()).limit(8);
+            connection.reply(request, out);
+        }
     }
 
     private int index(long region) throws MessageException {

@@ -34,9 +34,13 @@ import io.vfu.protocol.Version;
 import io.vfu.protocol.VersionNegotiation;
 import io.vfu.server.device.DeviceHost;
 import io.vfu.server.dma.DmaMapTable;
+import io.vfu.server.metrics.DeviceMetrics;
 import io.vfu.server.transport.CommandHandler;
 import io.vfu.server.transport.Connection;
 import io.vfu.server.transport.Frame;
+import io.vfu.server.transport.LentFrame;
+import io.micrometer.core.instrument.Timer;
+import java.util.concurrent.TimeUnit;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -47,8 +51,8 @@ import java.util.List;
 /**
  * One client session on one device: decodes each command, runs it against the device, and replies. Commands
  * run in arrival order on the connection's reader thread (spec "Command Concurrency"). Nothing here ever waits
- * for a reply from the client: posted writes go out as {@code DMA_WRITE} requests whose replies are only
- * counted, and message DMA runs on the device's DMA worker.
+ * for a reply from the client: posted writes go out as {@code DMA_WRITE} with No_reply (the client answers
+ * only a failure), and message DMA runs on the device's DMA worker.
  *
  * <p>What the session owns and releases at its end (spec "Client Disconnection"): its DMA windows and every
  * eventfd the client passed. The device's own state stays.
@@ -63,8 +67,21 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
             Capabilities.DEFAULT_MAX_DMA_MAPS, Capabilities.DEFAULT_PGSIZES,
             java.util.Optional.empty(), true, java.util.Optional.empty());
 
+    private static final int REGION_READ = Command.REGION_READ.code();
+    private static final int REGION_WRITE = Command.REGION_WRITE.code();
+    private static final int REGION_WRITE_MULTI = Command.REGION_WRITE_MULTI.code();
+    private static final int DMA_WRITE = Command.DMA_WRITE.code();
+
     private final DeviceHost host;
     private final DmaMapTable dmaMaps;
+    private final RegionRead.RequestView readView = new RegionRead.RequestView();
+    private final RegionWrite.RequestView writeView = new RegionWrite.RequestView();
+    private final RegionWriteMulti.RequestView multiView = new RegionWriteMulti.RequestView();
+    private final Timer readTimer;
+    private final Timer writeTimer;
+    private final Timer multiTimer;
+    private final PostedWrites posted = new PostedWrites();
+    private boolean postFailureLogged;
     private volatile Connection connection;
     private volatile SessionGuestMemory guestMemory;
     private final IrqRequests irqRequests;
@@ -80,6 +97,9 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
         this.irqRequests = new IrqRequests(host);
         this.regions = new RegionAccess(host);
         this.dmaMapRequests = new DmaMapRequests(dmaMaps);
+        this.readTimer = host.metrics().command(Command.REGION_READ);
+        this.writeTimer = host.metrics().command(Command.REGION_WRITE);
+        this.multiTimer = host.metrics().command(Command.REGION_WRITE_MULTI);
     }
 
     private synchronized void bind(Connection c) {
@@ -99,18 +119,54 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
         try {
             Message m = MessageDecoder.decode(h, frame.payload(), frame.fds().count(), limits);
             dispatch(h, m, frame);
-        } catch (MessageException e) {
-            host.metrics().error(e.errno().code());
-            LOG.log(Level.DEBUG, () -> host.name() + ": " + Command.fromCode(h.command()) + " refused: " + e.getMessage());
-            throw e;
-        } catch (DeviceException e) {
-            MessageException m = Errnos.toMessage(e);
-            host.metrics().error(m.errno().code());
-            throw m;
+        } catch (MessageException | DeviceException e) {
+            throw refused(h.command(), e);
         } finally {
             host.metrics().command(Command.fromCode(h.command()))
-                    .record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+                    .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         }
+    }
+
+    /**
+     * The steady-state path (spec "VFIO_USER_REGION_READ", "..._WRITE", "..._WRITE_MULTI" on a negotiated
+     * session): served from
+     * the lent receive buffer through in-place views, with a reused reply buffer and cached timers, so a BAR
+     * or config access allocates nothing. Every other command, and any region command carrying fds, goes to
+     * the decoder via {@link #onCommand}.
+     */
+    @Override
+    public boolean onLentCommand(Connection c, LentFrame m) throws Exception {
+        int command = m.command();
+        // Rule: only a negotiated session's region commands without fds or Error flag take this path; the
+        // decoder gives everything else its exact errno.
+        if (!negotiated || m.fdCount() != 0 || m.isError()
+                || (command != REGION_READ && command != REGION_WRITE && command != REGION_WRITE_MULTI)) {
+            return false;
+        }
+        long start = System.nanoTime();
+        try {
+            if (command == REGION_READ) {
+                regions.read(c, m, readView.wrap(m.payload(), 0, limits));
+            } else if (command == REGION_WRITE) {
+                regions.write(c, m, writeView.wrap(m.payload(), 0, limits));
+            } else {
+                regions.writeMulti(c, m, multiView.wrap(m.payload(), 0));
+            }
+        } catch (MessageException | DeviceException e) {
+            throw refused(command, e);
+        } finally {
+            Timer t = command == REGION_READ ? readTimer : command == REGION_WRITE ? writeTimer : multiTimer;
+            t.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        }
+        return true;
+    }
+
+    /** Counts a refused command by errno and returns the exception that answers it. */
+    private MessageException refused(int command, Exception e) {
+        MessageException m = e instanceof DeviceException d ? Errnos.toMessage(d) : (MessageException) e;
+        host.metrics().error(m.errno().code());
+        LOG.log(Level.DEBUG, () -> host.name() + ": " + Command.fromCode(command) + " refused: " + m.getMessage());
+        return m;
     }
 
     private void dispatch(Header h, Message m, Frame frame) throws Exception {
@@ -134,17 +190,11 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
                 irqRequests.set(r, frame.fds());
                 reply(h, new DeviceSetIrqs.Reply());
             }
-            case RegionRead.Request r -> regions.read(connection, h, r);
-            case RegionWrite.Request r -> {
-                regions.write(r.region(), r.offset(), r.data());
-                reply(h, new RegionWrite.Reply(r.offset(), r.region(), r.data().remaining()));
-            }
-            case RegionWriteMulti.Request r -> {
-                for (RegionWriteMulti.Write w : r.writes()) {
-                    regions.write(w.region(), w.offset(), w.data());
-                }
-                reply(h, new RegionWriteMulti.Reply(r.writes().size()));
-            }
+            // Unreachable: onLentCommand serves every region access the decoder accepts (negotiated, no fds).
+            case RegionRead.Request r -> throw new IllegalStateException("REGION_READ bypassed the lent path");
+            case RegionWrite.Request r -> throw new IllegalStateException("REGION_WRITE bypassed the lent path");
+            case RegionWriteMulti.Request r ->
+                    throw new IllegalStateException("REGION_WRITE_MULTI bypassed the lent path");
             case DeviceReset.Request r -> {
                 List<IrqTarget> dropped = host.withDevice(d -> d.reset());
                 dropped.forEach(EventFdTarget::release);
@@ -193,24 +243,51 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
     }
 
     /**
-     * A posted write (IMS, or an MSI-X entry without an eventfd) becomes a 4-byte {@code DMA_WRITE} request to
-     * the client; QEMU delivers a write to 0xFEEx_xxxx as an MSI. Called under the device lock: it only sends.
+     * A posted write (IMS, or an MSI-X entry without an eventfd): queued under the device lock and sent as a
+     * {@code DMA_WRITE} with No_reply as soon as the device call that raised it releases the lock ({@link
+     * PostedWrites}). QEMU
+     * delivers a write to 0xFEEx_xxxx as an MSI and answers only if the write fails ({@link
+     * #onUnsolicitedReply}).
      */
     @Override
     public void postWrite(long address, int data) {
-        ByteBuffer payload = MessageEncoder.payload(new DmaWrite.Request(address,
-                ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, data)));
-        connection.request(Command.DMA_WRITE, payload).whenComplete((f, e) -> {
-            if (f != null) {
-                f.close();
+        try {
+            posted.add(connection, address, data);
+        } catch (IOException e) {
+            postFailed(e);
+        }
+    }
+
+    /** Sends the posted writes raised so far (the device host calls it after every device call). */
+    @Override
+    public void flushPostedWrites() {
+        try {
+            int n = posted.drain(connection);
+            if (n > 0) {
+                host.metrics().dma(DeviceMetrics.DmaMode.MESSAGE, DeviceMetrics.DmaDirection.WRITE, 4L * n);
             }
-            if (e != null) {
-                LOG.log(Level.WARNING, host.name() + ": posted write to 0x" + Long.toHexString(address)
-                        + " failed: " + e.getMessage());
-            }
-        });
-        host.metrics().dma(io.vfu.server.metrics.DeviceMetrics.DmaMode.MESSAGE,
-                io.vfu.server.metrics.DeviceMetrics.DmaDirection.WRITE, 4);
+        } catch (IOException e) {
+            postFailed(e);
+        }
+    }
+
+    private void postFailed(IOException e) {
+        // The connection is going away; the session's end releases everything.
+        LOG.log(Level.DEBUG, () -> host.name() + ": posted write not sent: " + e.getMessage());
+    }
+
+    /** An error reply to a posted DMA_WRITE: the interrupt was not delivered. Counted, and logged once. */
+    @Override
+    public void onUnsolicitedReply(Connection c, Header reply) {
+        if (reply.command() != DMA_WRITE || !reply.isError()) {
+            return;
+        }
+        host.metrics().postedWriteFailed(reply.error());
+        if (!postFailureLogged) {
+            postFailureLogged = true;
+            LOG.log(Level.WARNING, host.name() + ": the client refused a posted write (errno " + reply.error()
+                    + "); further failures are counted in vfu_posted_writes_failed_total");
+        }
     }
 
     /** Releases what the session owns: eventfds and DMA windows. Device state is kept. */

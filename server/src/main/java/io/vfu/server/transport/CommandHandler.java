@@ -23,4 +23,22 @@ public interface CommandHandler {
      * @throws Exception anything else is answered with EIO and logged; the connection stays up
      */
     void onCommand(Connection connection, Frame command) throws Exception;
+
+    /**
+     * The zero-allocation path, offered every command first: handle it straight from the lent receive buffer
+     * and return true, or return false to have it delivered to {@link #onCommand} as an owned {@link Frame}.
+     * Nothing of {@code command} may be kept after returning. Answer with {@link Connection#reply(LentFrame,
+     * java.nio.ByteBuffer)}. Exceptions are treated as for {@link #onCommand}.
+     */
+    default boolean onLentCommand(Connection connection, LentFrame command) throws Exception {
+        return false;
+    }
+
+    /**
+     * A reply that answers no request in flight: an error reply to a posted (No_reply) command the peer
+     * could not carry out (QEMU answers a failed posted DMA_WRITE so), or a late reply to a request that timed
+     * out. Called on the reader thread; must not block. The default ignores it.
+     */
+    default void onUnsolicitedReply(Connection connection, io.vfu.protocol.Header reply) {
+    }
 }

@@ -174,6 +174,16 @@ public final class Connection implements AutoCloseable {
                 Header.TYPE_COMMAND | Header.FLAG_NO_REPLY, 0), payload, fds);
     }
 
+    /**
+     * Sends a command with No_reply set and no fds, building no objects (the hot path of posted interrupt
+     * writes). The peer answers only if the command fails, with an error reply that reaches
+     * {@link CommandHandler#onUnsolicitedReply}.
+     */
+    public void post(int command, ByteBuffer payload) throws IOException {
+        int id = nextId.getAndIncrement() & 0xFFFF;
+        transport.send(id, command, Header.TYPE_COMMAND | Header.FLAG_NO_REPLY, 0, payload);
+    }
+
     /** Sends a command with No_reply set. */
     public void post(Command command, ByteBuffer payload, int... fds) throws IOException {
         post(command.code(), payload, fds);
@@ -191,6 +201,17 @@ public final class Connection implements AutoCloseable {
                 payload, fds);
     }
 
+    /**
+     * Answers a lent request with a success reply carrying {@code payload} (from its position to its limit,
+     * which are left as they were); builds no objects. Does nothing when the request had No_reply set.
+     */
+    public void reply(LentFrame request, ByteBuffer payload) throws IOException {
+        if (request.noReply()) {
+            return;
+        }
+        transport.send(request.msgId(), request.command(), Header.TYPE_REPLY, 0, payload);
+    }
+
     /** Answers {@code request} with an empty success reply. */
     public void reply(Header request) throws IOException {
         reply(request, EMPTY);
@@ -206,22 +227,26 @@ public final class Connection implements AutoCloseable {
 
     private void readLoop() {
         Throwable cause = null;
+        LentFrame lent = new LentFrame();
         try {
             while (true) {
-                Frame frame;
                 try {
-                    frame = transport.receive();
+                    if (!transport.receive(lent)) {
+                        break;
+                    }
                 } catch (TooManyFdsException e) {
                     refuse(e);
                     continue;
                 }
-                if (frame == null) {
-                    break;
-                }
-                if (frame.header().isReply()) {
-                    complete(frame);
-                } else {
-                    dispatch(frame);
+                try {
+                    if (lent.isReply()) {
+                        complete(lent.toFrame());
+                    } else {
+                        dispatch(lent);
+                    }
+                } finally {
+                    // Rule: whatever the handler did not take (an owned frame's fds) is closed before the next read.
+                    lent.release();
                 }
             }
         } catch (IOException | FramingException | RuntimeException | Error e) {
@@ -231,13 +256,42 @@ public final class Connection implements AutoCloseable {
         }
     }
 
+    /** A command: the handler's lent path first, then (if it declines) the owned-frame path. */
+    private void dispatch(LentFrame lent) throws FramingException, IOException {
+        boolean handled;
+        try {
+            handled = handler.onLentCommand(this, lent);
+        } catch (MessageException e) {
+            replyError(lent, e.errno());
+            return;
+        } catch (FramingException | IOException e) {
+            throw e;
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "command " + lent.command() + " msg_id " + lent.msgId() + " failed", e);
+            replyError(lent, Errno.EIO);
+            return;
+        }
+        if (!handled) {
+            dispatch(lent.toFrame());
+        }
+    }
+
+    private void replyError(LentFrame request, Errno errno) throws IOException {
+        if (request.noReply()) {
+            return;
+        }
+        transport.send(Header.errorReply(request.msgId(), request.command(), errno), EMPTY);
+    }
+
     private void complete(Frame frame) {
         Header h = frame.header();
         Pending p = pending.remove(h.msgId());
         if (p == null) {
-            // A late reply to a timed-out request, or a peer bug: drop it and its fds.
-            LOG.log(Level.DEBUG, "dropping reply to unknown msg_id {0}", h.msgId());
+            // An error reply to a posted command, a late reply to a timed-out request, or a peer bug: the handler
+            // hears of it; the frame and its fds are dropped.
+            LOG.log(Level.DEBUG, "reply to msg_id {0} answers no request in flight", h.msgId());
             frame.close();
+            handler.onUnsolicitedReply(this, h);
             return;
         }
         if (h.command() != p.command()) {

@@ -50,11 +50,14 @@ final class FrameReader {
     private static final int ECONNRESET = 104;
     private static final int[] NONE = new int[0];
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort U16 =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final SocketIo io;
     private final TransportLimits limits;
     private final MemorySegment buf = Arena.ofAuto().allocate(CAPACITY, 8);
-    private final ByteBuffer view = buf.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    /** The view lent frames read their payload through (position and limit set per message). */
+    private final ByteBuffer lent = buf.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     /** buf[head, tail) holds received bytes not yet delivered; head is always a message start. */
     private int head;
     private int tail;
@@ -80,26 +83,47 @@ final class FrameReader {
         this.limits = limits;
     }
 
-    /** The next whole message, or null at a clean end of stream on a message boundary. */
+    /** The next whole message as an owned frame, or null at a clean end of stream on a message boundary. */
     Frame next() throws NativeCallException, EOFException, FramingException, TooManyFdsException {
+        LentFrame lent = new LentFrame();
+        return next(lent) ? lent.toFrame() : null;
+    }
+
+    /**
+     * Lends the next whole message to {@code into}: borrowed from the buffer when it fits and carries no fds
+     * (nothing is allocated), else as a frame of its own.
+     *
+     * @return false at a clean end of stream on a message boundary
+     */
+    boolean next(LentFrame into) throws NativeCallException, EOFException, FramingException, TooManyFdsException {
         while (true) {
             int have = tail - head;
             long need = Header.SIZE;
             if (have >= Header.SIZE) {
-                view.position(head);
-                Header h = Header.decode(view).validate(limits.maxMessageSize());
-                need = h.size();
+                // Rule: the header is checked in place before anything is allocated for its message.
+                long size = Integer.toUnsignedLong(buf.get(U32, head + 4));
+                long flags = Integer.toUnsignedLong(buf.get(U32, head + 8));
+                Header.checkFraming(size, flags, limits.maxMessageSize());
+                need = size;
                 if (have >= need) {
-                    return deliver(h);
+                    deliver(into, size, flags);
+                    return true;
                 }
                 if (need > CAPACITY) {
-                    return readLarge(h);
+                    into.own(readLarge(header(head)));
+                    return true;
                 }
             }
             if (!fill((int) need)) {
-                return null;
+                return false;
             }
         }
+    }
+
+    private Header header(int at) {
+        return new Header(Short.toUnsignedInt(buf.get(U16, at)), Short.toUnsignedInt(buf.get(U16, at + 2)),
+                Integer.toUnsignedLong(buf.get(U32, at + 4)), Integer.toUnsignedLong(buf.get(U32, at + 8)),
+                Integer.toUnsignedLong(buf.get(U32, at + 12)));
     }
 
     /**
@@ -189,19 +213,32 @@ final class FrameReader {
         return frame(h, at, payload);
     }
 
-    /** Cuts the whole message at head out of the buffer; its payload is copied to a heap buffer it owns. */
-    private Frame deliver(Header h) throws TooManyFdsException {
+    /**
+     * Hands out the whole message at head. Without fds it is lent in place: the bytes stay valid until the next
+     * {@link #fill}, which only runs when the caller asks for the next message. With fds its payload is copied
+     * into a frame that owns it and them.
+     */
+    private void deliver(LentFrame into, long size, long flags) throws TooManyFdsException {
         long at = base + head;
-        int total = (int) h.size();
-        byte[] bytes = new byte[total - Header.SIZE];
-        MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, head + Header.SIZE, bytes, 0, bytes.length);
+        int start = head;
+        int total = (int) size;
         head += total;
         if (head == tail) {
+            // Everything delivered: the next read starts at the front (the bytes just lent stay untouched).
             base += head;
             head = 0;
             tail = 0;
         }
-        return frame(h, at, ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN));
+        Pending p = pending.peekFirst();
+        if (p != null && p.at <= at) {
+            byte[] bytes = new byte[total - Header.SIZE];
+            MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, start + Header.SIZE, bytes, 0, bytes.length);
+            into.own(frame(header(start), at, ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN)));
+            return;
+        }
+        lent.clear().position(start + Header.SIZE).limit(start + total);
+        into.borrow(Short.toUnsignedInt(buf.get(U16, start)), Short.toUnsignedInt(buf.get(U16, start + 2)), size,
+                flags, Integer.toUnsignedLong(buf.get(U32, start + 12)), lent);
     }
 
     private Frame frame(Header h, long at, ByteBuffer payload) throws TooManyFdsException {

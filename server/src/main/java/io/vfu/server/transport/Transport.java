@@ -27,6 +27,30 @@ public interface Transport extends AutoCloseable {
     Frame receive() throws IOException, FramingException, TooManyFdsException;
 
     /**
+     * Lends the next whole message to {@code into} (see {@link LentFrame}): the zero-allocation receive that
+     * the connection's reader uses. The same errors as {@link #receive()}. This default lends an owned frame;
+     * a buffered transport lends its bytes in place.
+     *
+     * @return false at a clean end of stream on a message boundary
+     */
+    default boolean receive(LentFrame into) throws IOException, FramingException, TooManyFdsException {
+        Frame f = receive();
+        if (f == null) {
+            return false;
+        }
+        into.own(f);
+        return true;
+    }
+
+    /**
+     * Sends one message without fds from header field values (size is {@code 16 + payload.remaining()}): the
+     * hot-path send that builds no {@link Header}. Same rules as {@link #send(Header, ByteBuffer, int...)}.
+     */
+    default void send(int msgId, int command, long flags, long error, ByteBuffer payload) throws IOException {
+        send(new Header(msgId, command, Header.SIZE + (long) payload.remaining(), flags, error), payload);
+    }
+
+    /**
      * Sends one message: {@code header} followed by {@code payload}'s remaining bytes (the payload's position
      * is not changed), with {@code fds} attached as SCM_RIGHTS. The caller keeps ownership of the fds (the
      * kernel duplicates them into the peer). Thread-safe.

@@ -10,6 +10,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -51,7 +52,10 @@ public final class UnixSocketTransport implements Transport {
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private final FrameReader reader;
+    private static final int[] NO_FDS = new int[0];
     private MemorySegment sendBuffer = Arena.ofAuto().allocate(4096, 8);
+    /** A little-endian view of {@link #sendBuffer}, replaced with it. */
+    private ByteBuffer sendView = sendBuffer.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
 
     /** Wraps a connected blocking channel; this transport owns it from now on. */
     public UnixSocketTransport(AFUNIXSocketChannel channel, TransportLimits limits) throws IOException {
@@ -98,12 +102,18 @@ public final class UnixSocketTransport implements Transport {
 
     @Override
     public Frame receive() throws IOException, FramingException, TooManyFdsException {
+        LentFrame lent = new LentFrame();
+        return receive(lent) ? lent.toFrame() : null;
+    }
+
+    @Override
+    public boolean receive(LentFrame into) throws IOException, FramingException, TooManyFdsException {
         receiveLock.lock();
         try {
             if (closed.get()) {
                 throw new ClosedChannelException();
             }
-            return reader.next();
+            return reader.next(into);
         } catch (IOException | FramingException | RuntimeException e) {
             // Rule: fds received for messages that will not be delivered are closed here, never leaked.
             reader.closePending();
@@ -119,21 +129,43 @@ public final class UnixSocketTransport implements Transport {
     @Override
     public void send(Header h, ByteBuffer payload, int... fds) throws IOException {
         Transport.checkSend(h, payload, fds);
-        int total = (int) h.size();
+        sendMessage(h.msgId(), h.command(), h.size(), h.flags(), h.error(), payload, fds);
+    }
+
+    @Override
+    public void send(int msgId, int command, long flags, long error, ByteBuffer payload) throws IOException {
+        long size = Header.SIZE + (long) payload.remaining();
+        // Rule: every field fits its wire width (as the Header record checks), so nothing is truncated.
+        if ((msgId & ~0xFFFF) != 0 || (command & ~0xFFFF) != 0 || (size & ~0xFFFF_FFFFL) != 0
+                || (flags & ~0xFFFF_FFFFL) != 0 || (error & ~0xFFFF_FFFFL) != 0) {
+            throw new IllegalArgumentException("header field out of range: msg_id " + msgId + ", command "
+                    + command + ", size " + size + ", flags " + flags + ", error " + error);
+        }
+        sendMessage(msgId, command, size, flags, error, payload, NO_FDS);
+    }
+
+    /** Copies header and payload into the reused send buffer and sends them with the fds in one sendmsg. */
+    private void sendMessage(int msgId, int command, long size, long flags, long error, ByteBuffer payload,
+            int[] fds) throws IOException {
+        int total = (int) size;
         sendLock.lock();
         try {
             if (closed.get()) {
                 throw new ClosedChannelException();
             }
             MemorySegment buf = sendBuffer;
+            ByteBuffer view = sendView;
             if (buf.byteSize() < total) {
                 buf = Arena.ofAuto().allocate(total, 8);
+                view = buf.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
                 if (total <= RETAINED_BUFFER) {
                     sendBuffer = buf;
+                    sendView = view;
                 }
             }
-            h.encode(buf.asSlice(0, Header.SIZE).asByteBuffer());
-            MemorySegment.copy(MemorySegment.ofBuffer(payload), 0, buf, Header.SIZE, payload.remaining());
+            view.putShort(0, (short) msgId).putShort(2, (short) command).putInt(4, (int) size)
+                    .putInt(8, (int) flags).putInt(12, (int) error);
+            view.put(Header.SIZE, payload, payload.position(), payload.remaining());
             out.send(buf, total, fds);
         } catch (NativeCallException e) {
             if (closed.get()) {

@@ -19,6 +19,7 @@ import io.vfu.protocol.DeviceSetIrqs;
 import io.vfu.protocol.DmaMap;
 import io.vfu.protocol.DmaRead;
 import io.vfu.protocol.Errno;
+import io.vfu.protocol.RegionWriteMulti;
 import io.vfu.protocol.FeatureData;
 import io.vfu.protocol.RegionRead;
 import io.vfu.server.VfuServer;
@@ -222,6 +223,48 @@ class ServerSessionTest {
             assertEquals(0xFEE0_1000L, w[0]);
             assertEquals(4, w[1]);
             assertEquals(0x41, w[2]);
+        }
+    }
+
+    @Test
+    void writeMultiRunsItsWritesInOrderAndStopsAtTheFirstRefused() throws Exception {
+        try (TestDevice d = TestDevice.open(socket, DmaHandler.refuseAll())) {
+            RegionWriteMulti.Reply ok = (RegionWriteMulti.Reply) d.call(new RegionWriteMulti.Request(List.of(
+                    new RegionWriteMulti.Write(0x90, BAR0, TestDevice.le(4, 0xA1A2A3A4L)),
+                    new RegionWriteMulti.Write(0x94, BAR0, TestDevice.le(1, 0x5A)),
+                    new RegionWriteMulti.Write(0x90, BAR0, TestDevice.le(2, 0xB1B2)))));
+            assertEquals(3, ok.wrCnt());
+            assertEquals(0xA1A2B1B2L, d.read(BAR0, 0x90, 4), "later writes land over earlier ones, in order");
+            assertEquals(0x5A, d.read(BAR0, 0x94, 1));
+            assertEquals(Errno.EINVAL.code(), errno(() -> d.call(new RegionWriteMulti.Request(List.of(
+                    new RegionWriteMulti.Write(0x98, BAR0, TestDevice.le(4, 0x77)),
+                    new RegionWriteMulti.Write(0, 9, TestDevice.le(4, 1)),
+                    new RegionWriteMulti.Write(0x9C, BAR0, TestDevice.le(4, 0x88)))))));
+            assertEquals(0x77, d.read(BAR0, 0x98, 4), "the write before the refused one is done");
+            assertEquals(0, d.read(BAR0, 0x9C, 4), "the write after it is not");
+        }
+    }
+
+    @Test
+    void aPostedWriteTheClientCannotCarryOutIsCountedNotLost() throws Exception {
+        // The client refuses every DMA_WRITE with EFAULT; a posted one (No_reply) is answered with an error
+        // reply, as QEMU answers a failed pci_dma_write.
+        try (TestDevice d = TestDevice.open(socket, DmaHandler.refuseAll())) {
+            d.enableBusMaster();
+            d.write(BAR4, 16 * 2, 4, 0xFEE0_2000L);
+            d.write(BAR4, 16 * 2 + 8, 4, 0x42);
+            d.write(BAR4, 16 * 2 + 12, 4, 0);
+            d.post(BAR0, 0x44, 4, 2);
+            d.post(BAR0, 0x44, 4, 2);
+            String want = "vfu_posted_writes_failed_total{device=\"default\",errno=\"EFAULT\"} 2.0";
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            String scrape = server.registry().scrape();
+            while (!scrape.contains(want) && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+                scrape = server.registry().scrape();
+            }
+            assertTrue(scrape.contains(want), scrape);
+            assertEquals(0x31554656L, d.read(BAR0, 0, 4), "the session goes on");
         }
     }
 
