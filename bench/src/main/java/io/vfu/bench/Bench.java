@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -28,6 +29,22 @@ final class Bench {
         r.put("load_avg_1m_start", loadAverage(), "1-minute load average when the run started");
         r.put("smoke", o.smoke());
         r.put("runs", o.runs());
+        if (!o.gcOnly()) {
+            serverFigures(r, work);
+        }
+        if (o.gc()) {
+            gcSection(r, work);
+        }
+        r.put("load_avg_1m_end", loadAverage());
+        if (o.workDir() == null) {
+            Files.deleteIfExists(log(work));
+            Files.deleteIfExists(work);
+        }
+        return r;
+    }
+
+    /** Every figure of the main table: the floors, the latency server, append, scale and start-up. */
+    private void serverFigures(Results r, Path work) throws Exception {
         Optional<CFloor> c = CFloor.build(o.cacheDir().toAbsolutePath());
         List<String> server = ServerProcess.command(o.serverJar(), o.serverJvmOptions());
         Path sock = work.resolve("bench.sock");
@@ -38,7 +55,17 @@ final class Bench {
         double[] posted = new double[n], barrier = new double[n], piped = new double[n], irq50 = new double[n],
                 irq99 = new double[n];
         double[] rCfg = new double[n], rBar0 = new double[n], rPosted = new double[n], rIrq = new double[n];
-        try (ServerProcess srv = ServerProcess.start(server, List.of("--socket", sock.toString()), log(work), 60)) {
+        double[] allocRead = new double[n], allocPosted = new double[n], allocScrape = new double[n];
+        // The latency server serves metrics on a free loopback port: the allocation phase scrapes it.
+        // Its GC log shows whether the latency figures contain collector pauses.
+        Path gcLog = work.resolve("gc-latency.log");
+        Files.deleteIfExists(gcLog);
+        List<String> logged = ServerProcess.command(o.serverJar(),
+                withOption(o.serverJvmOptions(), GcLog.options(gcLog)));
+        try (ServerProcess srv = ServerProcess.start(logged,
+                List.of("--socket", sock.toString(), "--metrics-port", "0"), log(work), 60);
+             MetricsScraper scraper = new MetricsScraper(srv.metricsUri()
+                     .orElseThrow(() -> new IOException("the server's ready line names no metrics endpoint")))) {
             for (int i = 0; i < n; i++) {
                 FloorResult fc = c.isPresent() ? c.get().run(o.iterations()) : null;
                 FloorResult fj = JavaFloor.run(work, o.childWarmup(), o.iterations());
@@ -66,6 +93,10 @@ final class Bench {
                     irq50[i] = irq.p50() / 1e3;
                     irq99[i] = irq.p99() / 1e3;
                     b.disableMsix();
+                    AllocationBench.Result a = AllocationBench.run(b, scraper, o.allocReads(), o.allocPostedWrites());
+                    allocRead[i] = a.bytesPerRead();
+                    allocPosted[i] = a.bytesPerPostedWrite();
+                    allocScrape[i] = a.scrapeBytes();
                 }
                 rCfg[i] = cfg[0][i] / floorP50[i];
                 rBar0[i] = bar0[0][i] / floorP50[i];
@@ -91,7 +122,16 @@ final class Bench {
             r.put("pipelined_reads_per_s", Stats.median(piped), "config reads, 32 in flight");
             r.put("irq_latency_p50_us", Stats.median(irq50), "doorbell sendmsg -> MSI-X eventfd readable");
             r.put("irq_latency_p99_us", Stats.median(irq99));
+            r.put("server_alloc_bytes_per_read", Stats.median(allocRead),
+                    "server heap bytes per sync config read (vfu_jvm_allocated_bytes_total, scrape subtracted)");
+            r.put("server_alloc_bytes_per_posted_write", Stats.median(allocPosted),
+                    "the same per posted BAR0 write");
+            r.put("server_alloc_scrape_bytes", Stats.median(allocScrape), "what one scrape allocates (subtracted)");
         }
+        GcLog pauses = GcLog.parse(gcLog); // complete: the server has exited
+        r.put("latency_server_gc_pauses", pauses.pauses(), "GC pauses in the latency server's life (all runs)");
+        r.put("latency_server_gc_pause_max_ms", pauses.maxMillis());
+        r.put("latency_server_gc_pause_total_ms", pauses.totalMillis());
         appendFigures(r, server, work);
         scaleAndStartup(r, server, work);
         r.put("ratio_cfgread_p50_vs_floor", Stats.median(rCfg), "target <= 1.25");
@@ -102,13 +142,19 @@ final class Bench {
                 "target <= 1.2");
         r.put("devices_rss_under_1gib", r.number("devices_rss_mib") < 1024, "target: 1000 devices < 1 GiB");
         r.put("startup_under_500ms", r.number("startup_ms") < 500, "target < 500 ms");
-        r.put("load_avg_1m_end", loadAverage());
         if (o.workDir() == null) {
             Files.deleteIfExists(sock);
-            Files.deleteIfExists(log(work));
-            Files.deleteIfExists(work);
+            Files.deleteIfExists(gcLog);
         }
-        return r;
+    }
+
+    private void gcSection(Results r, Path work) throws Exception {
+        long t0 = System.nanoTime();
+        Map<String, Results> columns = new GcBench(o, work).run();
+        r.put("gc_section_s", (System.nanoTime() - t0) / 1e9, "time the collector comparison took");
+        r.section("gc", String.format("Garbage collectors: %d latency server(s) each (%d reads, %d posted writes "
+                + "each), one %d-device scale server", o.gcRounds(), o.iterations(), o.postedWrites(), o.gcDevices()),
+                columns);
     }
 
     private void appendFigures(Results r, List<String> server, Path work) throws Exception {
@@ -200,6 +246,12 @@ final class Bench {
         r.put(name + "_p99_us", Stats.median(v[2]));
         r.put(name + "_max_us", Stats.median(v[3]));
         r.put(name + "_ops_per_s", Stats.median(v[4]));
+    }
+
+    private static List<String> withOption(List<String> options, String option) {
+        List<String> all = new java.util.ArrayList<>(options);
+        all.add(option);
+        return all;
     }
 
     private static double max(double[] v) {

@@ -9,11 +9,12 @@ import java.util.List;
  * takes seconds; the figures are then only a check that every path works.
  */
 record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<String> serverJvmOptions,
-                    int devices, Path cacheDir, Path workDir) {
+                    int devices, Path cacheDir, Path workDir, boolean gc, boolean gcOnly, int gcDevices) {
 
     static final String USAGE = """
             usage: vfu-bench [--smoke] [--json] [--runs N] [--devices N] [--server-jar JAR]
-                             [--server-jvm-opt OPT]... [--cache DIR] [--work DIR]
+                             [--server-jvm-opt OPT]... [--cache DIR] [--work DIR] [--no-gc | --gc-only]
+                             [--gc-devices N]
               --smoke           everything very briefly (CI); figures are not meaningful
               --json            print one JSON object instead of the table
               --runs N          repeated runs per figure; each figure is their median (default 5, smoke 2)
@@ -22,6 +23,9 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
               --server-jvm-opt  a JVM option for the server process (repeatable; default -XX:+UseSerialGC)
               --cache DIR       where the C floor is compiled (default target/bench-cache)
               --work DIR        where sockets and config files go (default: a new temp directory)
+              --no-gc           skip the section that runs the server under each garbage collector
+              --gc-only         only that section (e.g. to compare collectors under a given -Xmn)
+              --gc-devices N    devices of that section's scale server (default 100, smoke 4)
             """;
 
     static BenchOptions parse(String... args) {
@@ -29,10 +33,13 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
         boolean json = false;
         Integer runs = null;
         Integer devices = null;
+        Integer gcDevices = null;
         Path jar = null;
         List<String> jvm = new ArrayList<>();
         Path cache = Path.of("target", "bench-cache");
         Path work = null;
+        boolean gc = true;
+        boolean gcOnly = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -44,14 +51,21 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
                 case "--server-jvm-opt" -> jvm.add(value(args, ++i, a));
                 case "--cache" -> cache = Path.of(value(args, ++i, a));
                 case "--work" -> work = Path.of(value(args, ++i, a));
+                case "--no-gc" -> gc = false;
+                case "--gc-only" -> gcOnly = true;
+                case "--gc-devices" -> gcDevices = positive(value(args, ++i, a), a);
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
+        }
+        if (gcOnly && !gc) {
+            throw new IllegalArgumentException("--no-gc and --gc-only exclude each other");
         }
         if (jvm.isEmpty()) {
             jvm.add("-XX:+UseSerialGC");
         }
         return new BenchOptions(smoke, json, runs != null ? runs : smoke ? 2 : 5, jar, List.copyOf(jvm),
-                devices != null ? devices : smoke ? 8 : 1000, cache, work);
+                devices != null ? devices : smoke ? 8 : 1000, cache, work, gc, gcOnly,
+                gcDevices != null ? gcDevices : smoke ? 4 : 100);
     }
 
     private static String value(String[] args, int i, String option) {
@@ -110,5 +124,20 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
 
     int readsPerDevice() {
         return smoke ? 5 : 20;
+    }
+
+    /** Synchronous config reads in the allocation phase (after the warm figures of each run). */
+    int allocReads() {
+        return smoke ? 2_000 : 50_000;
+    }
+
+    /** Posted writes in the allocation phase. */
+    int allocPostedWrites() {
+        return smoke ? 2_000 : 100_000;
+    }
+
+    /** Latency servers per collector in the collector comparison (in ABBA order). */
+    int gcRounds() {
+        return smoke ? 1 : 2;
     }
 }

@@ -50,6 +50,13 @@ final class ServerBench {
         return new Timed(Stats.of(samples, n), opsPerSec);
     }
 
+    /** {@code n} synchronous 4-byte reads, untimed. */
+    void reads(int region, long offset, int n) throws IOException {
+        for (int i = 0; i < n; i++) {
+            client.read4(region, offset);
+        }
+    }
+
     /**
      * {@code n} posted REGION_WRITEs to SCRATCH[0], then one read of it as a barrier (in-order processing means
      * the read's reply comes after every write was applied). Returns the rate (writes / time to barrier reply)

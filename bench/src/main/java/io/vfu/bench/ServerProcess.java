@@ -3,13 +3,17 @@ package io.vfu.bench;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * {@code vfu-server} in its own process. {@link #startupNanos()} is the time from {@link ProcessBuilder#start}
@@ -18,12 +22,16 @@ import java.util.concurrent.TimeUnit;
  */
 final class ServerProcess implements AutoCloseable {
 
+    private static final Pattern METRICS = Pattern.compile("\\bmetrics=(\\S+)");
+
     private final Process process;
     private final long startupNanos;
+    private final String readyLine;
 
-    private ServerProcess(Process process, long startupNanos) {
+    private ServerProcess(Process process, long startupNanos, String readyLine) {
         this.process = process;
         this.startupNanos = startupNanos;
+        this.readyLine = readyLine;
     }
 
     /**
@@ -56,26 +64,26 @@ final class ServerProcess implements AutoCloseable {
         long t0 = System.nanoTime();
         Process p = pb.start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        CompletableFuture<Long> ready = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<Ready> ready = CompletableFuture.supplyAsync(() -> {
             try {
                 for (String line; (line = out.readLine()) != null; ) {
                     if (line.startsWith("vfu-server ready")) {
-                        return System.nanoTime();
+                        return new Ready(System.nanoTime(), line);
                     }
                 }
-                return -1L;
+                return null;
             } catch (IOException e) {
-                return -1L;
+                return null;
             }
         }, Thread.ofPlatform().daemon()::start);
-        long readyAt;
+        Ready readyAt;
         try {
             readyAt = ready.get(timeoutSeconds, TimeUnit.SECONDS);
         } catch (Exception e) {
             p.destroyForcibly();
             throw new IOException("server did not print its ready line within " + timeoutSeconds + " s (log: " + log + ")", e);
         }
-        if (readyAt < 0) {
+        if (readyAt == null) {
             p.destroyForcibly();
             throw new IOException("server exited before it was ready (log: " + log + "): " + cmd);
         }
@@ -87,11 +95,23 @@ final class ServerProcess implements AutoCloseable {
                 // The server exited.
             }
         });
-        return new ServerProcess(p, readyAt - t0);
+        return new ServerProcess(p, readyAt.nanoTime() - t0, readyAt.line());
+    }
+
+    private record Ready(long nanoTime, String line) {
     }
 
     long startupNanos() {
         return startupNanos;
+    }
+
+    /**
+     * The metrics endpoint the ready line names ({@code metrics=http://host:port/metrics}, printed when the
+     * server was started with {@code --metrics-port}).
+     */
+    Optional<URI> metricsUri() {
+        Matcher m = METRICS.matcher(readyLine);
+        return m.find() ? Optional.of(URI.create(m.group(1))) : Optional.empty();
     }
 
     long pid() {

@@ -8,6 +8,7 @@ import io.vfu.server.config.ServerConfig;
 import io.vfu.server.device.DeviceHost;
 import io.vfu.server.metrics.DeviceMetrics;
 import io.vfu.server.metrics.InterruptMetrics;
+import io.vfu.server.metrics.JvmAllocationMetrics;
 import io.vfu.server.metrics.MetricsEndpoint;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -23,6 +24,7 @@ public final class VfuServer implements AutoCloseable {
     private MetricsEndpoint metricsEndpoint;
 
     private VfuServer() {
+        JvmAllocationMetrics.bind(registry);
     }
 
     /**
