@@ -30,18 +30,13 @@ class SteadyStateAllocationTest {
     Path dir;
 
     @Test
-    void regionReadsAndWritesAllocateNothingOnTheServer() throws Exception {
+    void regionReadsAndWritesAllocateNothingOnTheServer() throws Throwable {
         Path socket = dir.resolve("dev0.sock");
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (VfuServer server = VfuServer.start(ServerConfig.single(socket), Optional.empty(), "127.0.0.1");
              TestDevice d = TestDevice.open(socket, DmaHandler.refuseAll())) {
-            Thread reader = Thread.getAllStackTraces().keySet().stream()
-                    .filter(t -> t.getName().startsWith("vfu-session-")).findFirst().orElseThrow();
             // Warm-up: class loading, lazily built meters and buffers, and the JIT.
             exercise(d, 3 * ROUNDS);
-            long before = mx.getThreadAllocatedBytes(reader.threadId());
-            exercise(d, ROUNDS);
-            long allocated = mx.getThreadAllocatedBytes(reader.threadId()) - before;
+            long allocated = sessionThreadAllocation(() -> exercise(d, ROUNDS));
             assertEquals(0x2222_1111L, d.read(TestDevice.BAR0, 0x88, 4) | d.read(TestDevice.BAR0, 0x8C, 2) << 16,
                     "the coalesced writes landed");
             assertTrue(allocated < 4096, "the session thread allocated " + allocated + " bytes for "
@@ -50,9 +45,8 @@ class SteadyStateAllocationTest {
     }
 
     @Test
-    void interruptsByEventfdAndByPostedWriteAllocateNothingOnTheServer() throws Exception {
+    void interruptsByEventfdAndByPostedWriteAllocateNothingOnTheServer() throws Throwable {
         Path socket = dir.resolve("dev1.sock");
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         java.util.concurrent.atomic.AtomicLong imsWrites = new java.util.concurrent.atomic.AtomicLong();
         DmaHandler dma = new DmaHandler() {
             @Override
@@ -76,12 +70,8 @@ class SteadyStateAllocationTest {
             d.write(TestDevice.BAR4, 16 * 3 + 4, 4, 0);
             d.write(TestDevice.BAR4, 16 * 3 + 8, 4, 0x41);
             d.write(TestDevice.BAR4, 16 * 3 + 12, 4, 0);
-            Thread reader = Thread.getAllStackTraces().keySet().stream()
-                    .filter(t -> t.getName().startsWith("vfu-session-")).findFirst().orElseThrow();
             fire(d, 3 * ROUNDS);
-            long before = mx.getThreadAllocatedBytes(reader.threadId());
-            fire(d, ROUNDS);
-            long allocated = mx.getThreadAllocatedBytes(reader.threadId()) - before;
+            long allocated = sessionThreadAllocation(() -> fire(d, ROUNDS));
             // Every doorbell delivered: the device's own counters (BAR0 0x2000 MSI-X vector 0, 0x4000+4e IMS).
             assertEquals(4 * ROUNDS, d.read(TestDevice.BAR0, 0x2000, 4));
             assertEquals(4 * ROUNDS, d.read(TestDevice.BAR0, 0x4000 + 4 * 3, 4));
@@ -94,6 +84,16 @@ class SteadyStateAllocationTest {
             assertTrue(allocated < 4096, "the session thread allocated " + allocated + " bytes for "
                     + 2 * ROUNDS + " interrupts (" + (double) allocated / (2 * ROUNDS) + " B/interrupt)");
         }
+    }
+
+    /** Bytes the (only) session reader thread allocated while {@code work} ran. */
+    private static long sessionThreadAllocation(org.junit.jupiter.api.function.Executable work) throws Throwable {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        Thread reader = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("vfu-session-")).findFirst().orElseThrow();
+        long before = mx.getThreadAllocatedBytes(reader.threadId());
+        work.execute();
+        return mx.getThreadAllocatedBytes(reader.threadId()) - before;
     }
 
     /** Per round: a posted MSI-X doorbell for vector 0 and a posted IMS doorbell for entry 3, then a barrier. */
