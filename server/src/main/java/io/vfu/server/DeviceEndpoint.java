@@ -56,7 +56,12 @@ public final class DeviceEndpoint implements AutoCloseable {
 
     /** Binds the socket (mode 0600) and starts accepting. */
     public void start() throws IOException {
-        listener = UnixSocketListener.bind(socket);
+        start(UnixSocketListener.bind(socket));
+    }
+
+    /** Starts accepting on a listener already bound to {@link #socket()}; the endpoint owns it from now on. */
+    void start(UnixSocketListener bound) {
+        listener = bound;
         acceptor = Thread.ofPlatform().name("vfu-accept-" + host.name()).daemon(true).start(this::acceptLoop);
     }
 
