@@ -21,7 +21,7 @@ class BenchSmokeTest {
     static final List<String> REQUIRED = List.of("floor_p50_us", "cfgread_p50_us", "cfgread_p99_us",
             "bar0read_p50_us", "posted_write_msgs_per_s", "floor_oneway_msgs_per_s", "pipelined_reads_per_s",
             "irq_latency_p50_us", "append_first100_us", "append_last100_us", "devices", "devices_rss_mib",
-            "startup_ms", "startup_plain_ms", "startup_cds_ms", "startup_aot_cache_mib", "cores", "ratio_cfgread_p50_vs_floor", "ratio_posted_vs_floor_oneway",
+            "startup_ms", "startup_plain_ms", "startup_cds_ms", "cores", "ratio_cfgread_p50_vs_floor", "ratio_posted_vs_floor_oneway",
             "ratio_irq_p50_vs_floor", "ratio_append_last_vs_first");
 
     @Test
@@ -47,6 +47,9 @@ class BenchSmokeTest {
         double rss = json.get("devices_rss_mib").asDouble();
         assertTrue(rss > 8 && rss < 1024, "rss " + rss);
         assertEquals(128, json.get("append_vectors").asInt());
+        // Without --server-jar the server runs from class directories, which the JVM does not put in an AOT cache,
+        // so the size may be 0 here (startup_ms then says so); bin/vfu-bench passes the jar and gets a cache.
+        assertTrue(json.get("startup_aot_cache_mib").asDouble() >= 0);
     }
 
     @Test
