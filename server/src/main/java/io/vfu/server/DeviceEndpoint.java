@@ -56,12 +56,7 @@ public final class DeviceEndpoint implements AutoCloseable {
 
     /** Binds the socket (mode 0600) and starts accepting. */
     public void start() throws IOException {
-        start(UnixSocketListener.bind(socket));
-    }
-
-    /** Starts accepting on a listener already bound to {@link #socket()}; the endpoint owns it from now on. */
-    void start(UnixSocketListener bound) {
-        listener = bound;
+        listener = UnixSocketListener.bind(socket);
         acceptor = Thread.ofPlatform().name("vfu-accept-" + host.name()).daemon(true).start(this::acceptLoop);
     }
 
