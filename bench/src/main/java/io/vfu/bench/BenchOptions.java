@@ -21,7 +21,8 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
               --devices N       devices in the scale test (default 1000, smoke 8)
               --server-jar JAR  run the server from this jar (default: the harness class path)
               --server-jvm-opt  a JVM option for the server process (repeatable; default -XX:+UseSerialGC)
-              --cache DIR       where the C floor is compiled (default target/bench-cache)
+              --cache DIR       where the C floor is compiled and the CDS archive and AOT cache kept
+                                (default target/bench-cache)
               --work DIR        where sockets and config files go (default: a new temp directory)
               --no-gc           skip the section that runs the server under each garbage collector
               --gc-only         only that section (e.g. to compare collectors under a given -Xmn)

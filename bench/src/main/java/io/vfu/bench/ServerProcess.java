@@ -132,9 +132,14 @@ final class ServerProcess implements AutoCloseable {
     /** SIGTERM, then SIGKILL after 5 s. */
     @Override
     public void close() {
+        stop(5);
+    }
+
+    /** SIGTERM, then SIGKILL after {@code seconds} (a JVM writing an AOT cache as it exits needs a while). */
+    void stop(long seconds) {
         process.destroy();
         try {
-            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+            if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
                 process.waitFor(5, TimeUnit.SECONDS);
             }

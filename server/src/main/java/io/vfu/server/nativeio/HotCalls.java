@@ -43,7 +43,7 @@ final class HotCalls {
         try {
             r = (long) RECVMSG.invokeExact(fd, msghdr, flags);
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Libc.rethrow(t);
         }
         return r >= 0 ? r : Libc.recvmsg(fd, msghdr, flags);
     }
@@ -54,7 +54,7 @@ final class HotCalls {
         try {
             r = (long) SENDMSG.invokeExact(fd, msghdr, flags);
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Libc.rethrow(t);
         }
         return r >= 0 ? r : Libc.sendmsg(fd, msghdr, flags);
     }
@@ -65,18 +65,8 @@ final class HotCalls {
         try {
             r = (long) WRITE.invokeExact(fd, buf, count);
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Libc.rethrow(t);
         }
         return r >= 0 ? r : Libc.write(fd, buf, count);
-    }
-
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            return r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new IllegalStateException(t);
     }
 }

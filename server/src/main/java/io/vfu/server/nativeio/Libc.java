@@ -1,26 +1,18 @@
 package io.vfu.server.nativeio;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 
 /**
- * The few libc calls this project needs, bound once through the FFM API (no JNI of our own). Each wrapper
- * returns the raw result on success and throws {@link NativeCallException} with the captured errno on
- * failure, retrying {@code EINTR} where the call is idempotent.
+ * The few libc calls this project needs, through the FFM API (no JNI of our own). Each wrapper returns the raw
+ * result on success and throws {@link NativeCallException} with the captured errno on failure, retrying
+ * {@code EINTR} where the call is idempotent. The handles are linked on first use, per group
+ * ({@link Downcalls}); the socket calls of a client connection are in {@link UnixSockets}.
  */
-@SuppressWarnings("restricted") // binding libc is this class's one job
 final class Libc {
 
     static final int EINTR = 4;
@@ -40,80 +32,42 @@ final class Libc {
     static final int MAP_SHARED = 0x1;
     static final short POLLIN = 0x1;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LIBC = LINKER.defaultLookup();
-    private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO =
-            CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
-
-    private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle FCNTL =
-            bind("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle EVENTFD =
-            bind("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle READ =
-            bind("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle WRITE =
-            bind("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle POLL =
-            bind("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle MMAP = bind("mmap",
-            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle MUNMAP =
-            bind("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle MEMFD_CREATE =
-            bind("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle FTRUNCATE =
-            bind("ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle FSTAT =
-            bind("fstat", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
-    private static final MethodHandle RECVMSG =
-            bind("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle SENDMSG =
-            bind("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle SHUTDOWN =
-            bind("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle SOCKET =
-            bind("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle BIND =
-            bind("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle LISTEN =
-            bind("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle GETUID = LINKER.downcallHandle(
-            LIBC.find("getuid").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle SYSCONF = LINKER.downcallHandle(
-            LIBC.find("sysconf").orElseThrow(), FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
-
     private static final int SC_PAGESIZE = 30;
-
-    /** The system page size, for mmap offset alignment. */
-    static final long PAGE_SIZE = pageSize();
 
     /** Per-thread errno capture segment: calls on the latency path allocate nothing. */
     private static final ThreadLocal<MemorySegment> STATE =
-            ThreadLocal.withInitial(() -> Arena.global().allocate(CAPTURE));
+            ThreadLocal.withInitial(() -> Arena.global().allocate(Downcalls.CAPTURE));
 
     private Libc() {
     }
 
-    private static MethodHandle bind(String name, FunctionDescriptor fd) {
-        return LINKER.downcallHandle(LIBC.find(name).orElseThrow(), fd, CAPTURE_ERRNO);
+    /** The system page size, for mmap offset alignment (sysconf is linked on first use). */
+    static long pageSize() {
+        return PageSize.VALUE;
     }
 
-    private static long pageSize() {
-        try {
-            return (long) SYSCONF.invokeExact(SC_PAGESIZE);
-        } catch (Throwable t) {
-            throw new ExceptionInInitializerError(t);
+    private static final class PageSize {
+        static final long VALUE;
+
+        static {
+            try {
+                VALUE = (long) Downcalls.Memory.SYSCONF.invokeExact(SC_PAGESIZE);
+            } catch (Throwable t) {
+                throw new ExceptionInInitializerError(t);
+            }
         }
     }
 
-    private static int errno(MemorySegment state) {
-        return (int) ERRNO.get(state, 0L);
+    /** This thread's errno capture segment, passed as the first argument of every capturing handle. */
+    static MemorySegment state() {
+        return STATE.get();
     }
 
-    private static RuntimeException rethrow(Throwable t) {
+    static int errno(MemorySegment state) {
+        return state.get(JAVA_INT, Downcalls.ERRNO_OFFSET);
+    }
+
+    static RuntimeException rethrow(Throwable t) {
         if (t instanceof RuntimeException r) {
             return r;
         }
@@ -128,7 +82,7 @@ final class Libc {
         MemorySegment st = STATE.get();
         int r;
         try {
-            r = (int) CLOSE.invokeExact(st, fd);
+            r = (int) Downcalls.Fd.CLOSE.invokeExact(st, fd);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -141,7 +95,7 @@ final class Libc {
         MemorySegment st = STATE.get();
         int r;
         try {
-            r = (int) FCNTL.invokeExact(st, fd, cmd, arg);
+            r = (int) Downcalls.Fd.FCNTL.invokeExact(st, fd, cmd, arg);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -155,7 +109,7 @@ final class Libc {
         MemorySegment st = STATE.get();
         int r;
         try {
-            r = (int) EVENTFD.invokeExact(st, initval, flags);
+            r = (int) Downcalls.Event.EVENTFD.invokeExact(st, initval, flags);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -171,7 +125,7 @@ final class Libc {
         while (true) {
             long r;
             try {
-                r = (long) READ.invokeExact(st, fd, buf, count);
+                r = (long) Downcalls.Event.READ.invokeExact(st, fd, buf, count);
             } catch (Throwable t) {
                 throw rethrow(t);
             }
@@ -194,7 +148,7 @@ final class Libc {
         while (true) {
             long r;
             try {
-                r = (long) WRITE.invokeExact(st, fd, buf, count);
+                r = (long) Downcalls.Event.WRITE.invokeExact(st, fd, buf, count);
             } catch (Throwable t) {
                 throw rethrow(t);
             }
@@ -223,7 +177,7 @@ final class Libc {
             while (true) {
                 int r;
                 try {
-                    r = (int) POLL.invokeExact(st, pfd, 1L, timeoutMillis);
+                    r = (int) Downcalls.Event.POLL.invokeExact(st, pfd, 1L, timeoutMillis);
                 } catch (Throwable t) {
                     throw rethrow(t);
                 }
@@ -242,7 +196,7 @@ final class Libc {
         MemorySegment st = STATE.get();
         MemorySegment r;
         try {
-            r = (MemorySegment) MMAP.invokeExact(st, MemorySegment.NULL, length, prot, flags, fd, offset);
+            r = (MemorySegment) Downcalls.Memory.MMAP.invokeExact(st, MemorySegment.NULL, length, prot, flags, fd, offset);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -257,7 +211,7 @@ final class Libc {
         MemorySegment st = STATE.get();
         int r;
         try {
-            r = (int) MUNMAP.invokeExact(st, addr, length);
+            r = (int) Downcalls.Memory.MUNMAP.invokeExact(st, addr, length);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -272,7 +226,7 @@ final class Libc {
         while (true) {
             long r;
             try {
-                r = (long) RECVMSG.invokeExact(st, fd, msghdr, flags);
+                r = (long) Downcalls.Messages.RECVMSG.invokeExact(st, fd, msghdr, flags);
             } catch (Throwable t) {
                 throw rethrow(t);
             }
@@ -291,7 +245,7 @@ final class Libc {
         while (true) {
             long r;
             try {
-                r = (long) SENDMSG.invokeExact(st, fd, msghdr, flags);
+                r = (long) Downcalls.Messages.SENDMSG.invokeExact(st, fd, msghdr, flags);
             } catch (Throwable t) {
                 throw rethrow(t);
             }
@@ -308,7 +262,7 @@ final class Libc {
         MemorySegment st = STATE.get();
         int r;
         try {
-            r = (int) SHUTDOWN.invokeExact(st, fd, how);
+            r = (int) Downcalls.Messages.SHUTDOWN.invokeExact(st, fd, how);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -320,7 +274,7 @@ final class Libc {
     /** getuid(2), which cannot fail; widened from uid_t (u32). */
     static long getuid() {
         try {
-            return Integer.toUnsignedLong((int) GETUID.invokeExact());
+            return Integer.toUnsignedLong((int) Downcalls.Accept.GETUID.invokeExact());
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -330,7 +284,7 @@ final class Libc {
         MemorySegment st = STATE.get();
         int r;
         try {
-            r = (int) SOCKET.invokeExact(st, domain, type, protocol);
+            r = (int) Downcalls.Listen.SOCKET.invokeExact(st, domain, type, protocol);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -344,7 +298,7 @@ final class Libc {
         MemorySegment st = STATE.get();
         int r;
         try {
-            r = (int) BIND.invokeExact(st, fd, addr, len);
+            r = (int) Downcalls.Listen.BIND.invokeExact(st, fd, addr, len);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -357,7 +311,7 @@ final class Libc {
         MemorySegment st = STATE.get();
         int r;
         try {
-            r = (int) LISTEN.invokeExact(st, fd, backlog);
+            r = (int) Downcalls.Listen.LISTEN.invokeExact(st, fd, backlog);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -370,7 +324,7 @@ final class Libc {
         MemorySegment st = STATE.get();
         int r;
         try (Arena arena = Arena.ofConfined()) {
-            r = (int) MEMFD_CREATE.invokeExact(st, arena.allocateFrom(name), flags);
+            r = (int) Downcalls.Memory.MEMFD_CREATE.invokeExact(st, arena.allocateFrom(name), flags);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -385,7 +339,7 @@ final class Libc {
         while (true) {
             int r;
             try {
-                r = (int) FTRUNCATE.invokeExact(st, fd, length);
+                r = (int) Downcalls.Memory.FTRUNCATE.invokeExact(st, fd, length);
             } catch (Throwable t) {
                 throw rethrow(t);
             }
@@ -410,7 +364,7 @@ final class Libc {
             MemorySegment buf = arena.allocate(STAT_BYTES, 8);
             int r;
             try {
-                r = (int) FSTAT.invokeExact(st, fd, buf);
+                r = (int) Downcalls.Memory.FSTAT.invokeExact(st, fd, buf);
             } catch (Throwable t) {
                 throw rethrow(t);
             }

@@ -44,7 +44,7 @@ public final class Mmap implements AutoCloseable {
             throw new IllegalArgumentException("file of " + fileSize + " bytes does not cover offset=" + offset
                     + " length=" + length);
         }
-        long pageOffset = offset % Libc.PAGE_SIZE;
+        long pageOffset = offset % Libc.pageSize();
         long alignedOffset = offset - pageOffset;
         long mappedLength = Math.addExact(length, pageOffset);
         int prot = Libc.PROT_READ | (writable ? Libc.PROT_WRITE : 0);
@@ -78,6 +78,6 @@ public final class Mmap implements AutoCloseable {
 
     /** The system page size. */
     public static long pageSize() {
-        return Libc.PAGE_SIZE;
+        return Libc.pageSize();
     }
 }

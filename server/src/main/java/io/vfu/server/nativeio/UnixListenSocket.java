@@ -3,8 +3,6 @@ package io.vfu.server.nativeio;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -17,38 +15,30 @@ import java.util.Set;
  */
 public final class UnixListenSocket {
 
-    private static final int AF_UNIX = 1;
-    private static final int SOCK_STREAM = 1;
-    private static final int SOCK_CLOEXEC = 0x80000;
-    private static final int SUN_PATH = 108;
-
     private UnixListenSocket() {
     }
 
     /** Binds {@code path} (which must not exist), sets {@code mode}, listens; the caller owns the fd. */
     public static OwnedFd bindAndListen(Path path, Set<PosixFilePermission> mode, int backlog) throws IOException {
-        byte[] name = path.toString().getBytes(StandardCharsets.UTF_8);
-        if (name.length >= SUN_PATH) {
-            throw new IOException("socket path longer than " + (SUN_PATH - 1) + " bytes: " + path);
-        }
-        OwnedFd fd = OwnedFd.adopt(Libc.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
         try (Arena arena = Arena.ofConfined()) {
-            // struct sockaddr_un { sa_family_t sun_family; char sun_path[108]; }
-            MemorySegment addr = arena.allocate(2 + SUN_PATH);
-            addr.set(ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
-            MemorySegment.copy(name, 0, addr, ValueLayout.JAVA_BYTE, 2, name.length);
-            Libc.bind(fd.fd(), addr, 2 + name.length + 1);
+            // Rule: a path too long for sun_path fails before any fd exists.
+            MemorySegment addr = UnixSockets.sockaddr(arena, path);
+            OwnedFd fd = OwnedFd.adopt(
+                    Libc.socket(UnixSockets.AF_UNIX, UnixSockets.SOCK_STREAM | UnixSockets.SOCK_CLOEXEC, 0));
             try {
-                Files.setPosixFilePermissions(path, mode);
-                Libc.listen(fd.fd(), backlog);
+                Libc.bind(fd.fd(), addr, (int) addr.byteSize());
+                try {
+                    Files.setPosixFilePermissions(path, mode);
+                    Libc.listen(fd.fd(), backlog);
+                } catch (IOException | RuntimeException e) {
+                    Files.deleteIfExists(path);
+                    throw e;
+                }
+                return fd;
             } catch (IOException | RuntimeException e) {
-                Files.deleteIfExists(path);
+                fd.close();
                 throw e;
             }
-            return fd;
-        } catch (IOException | RuntimeException e) {
-            fd.close();
-            throw e;
         }
     }
 }

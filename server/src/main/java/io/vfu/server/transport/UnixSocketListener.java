@@ -2,38 +2,44 @@ package io.vfu.server.transport;
 
 import java.io.IOException;
 import java.net.BindException;
-import java.net.SocketException;
+import java.net.ConnectException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
-import io.vfu.server.nativeio.Fds;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+import io.vfu.server.nativeio.NativeCallException;
 import io.vfu.server.nativeio.OwnedFd;
 import io.vfu.server.nativeio.UnixListenSocket;
-import org.newsclub.net.unix.AFUNIXServerSocket;
-import org.newsclub.net.unix.FileDescriptorCast;
-import org.newsclub.net.unix.AFUNIXSocket;
-import org.newsclub.net.unix.AFUNIXSocketAddress;
-import org.newsclub.net.unix.AFUNIXSocketChannel;
+import io.vfu.server.nativeio.UnixSockets;
 
 /**
  * A listening vfio-user socket (spec "Authentication": AF_UNIX relies on the socket file's permissions).
  *
  * <p>The socket is never reachable with a wider mode than 0600: it is bound, chmod-ed to 0600 and only then
- * put in listening state ({@link UnixListenSocket}); junixsocket then accepts on that fd. An existing file at the target is replaced only when it is a socket
- * that nothing listens on (a stale one); a live socket or any other file is refused. Closing removes the
- * socket file if it is still the one this listener created.
+ * put in listening state ({@link UnixListenSocket}); accept4(2) then waits on that fd ({@link UnixSockets}).
+ * An existing file at the target is replaced only when it is a socket that nothing listens on (a stale one); a
+ * live socket or any other file is refused. Closing removes the socket file if it is still the one this
+ * listener created.
+ *
+ * <p>Close: {@link #close()} shuts the listening socket down, which makes a blocked accept4 fail, then waits
+ * for the accepting thread to leave the call before releasing the fd, so no thread ever accepts on a recycled
+ * fd number.
  */
 public final class UnixSocketListener implements AutoCloseable {
 
-    private final AFUNIXServerSocket server;
+    private final OwnedFd fd;
     private final Path path;
     private final Object fileKey;
+    private final ReentrantLock acceptLock = new ReentrantLock();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-    private UnixSocketListener(AFUNIXServerSocket server, Path path, Object fileKey) {
-        this.server = server;
+    private UnixSocketListener(OwnedFd fd, Path path, Object fileKey) {
+        this.fd = fd;
         this.path = path;
         this.fileKey = fileKey;
     }
@@ -49,17 +55,12 @@ public final class UnixSocketListener implements AutoCloseable {
         removeIfStale(target);
         OwnedFd fd = UnixListenSocket.bindAndListen(target, PosixFilePermissions.fromString("rw-------"), 16);
         try {
-            AFUNIXServerSocket server =
-                    FileDescriptorCast.using(Fds.toFileDescriptor(fd.fd())).as(AFUNIXServerSocket.class);
-            fd.release();
             Object key = Files.readAttributes(target, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
                     .fileKey();
-            return new UnixSocketListener(server, target, key);
+            return new UnixSocketListener(fd, target, key);
         } catch (IOException | RuntimeException e) {
-            if (fd.isOpen()) {
-                fd.close();
-                Files.deleteIfExists(target);
-            }
+            fd.close();
+            Files.deleteIfExists(target);
             throw e;
         }
     }
@@ -74,10 +75,10 @@ public final class UnixSocketListener implements AutoCloseable {
         if (!a.isOther()) {
             throw new FileAlreadyExistsException(target.toString(), null, "exists and is not a socket");
         }
-        AFUNIXSocketChannel probe;
+        OwnedFd probe;
         try {
-            probe = AFUNIXSocketChannel.open(AFUNIXSocketAddress.of(target));
-        } catch (SocketException e) {
+            probe = UnixSockets.connect(target);
+        } catch (ConnectException e) {
             // Connection refused: nobody listens, so the file is stale and can go.
             Files.deleteIfExists(target);
             return;
@@ -96,14 +97,44 @@ public final class UnixSocketListener implements AutoCloseable {
      * who connected, so a caller can refuse other UIDs.
      */
     public UnixSocketTransport accept(TransportLimits limits) throws IOException {
-        AFUNIXSocket s = server.accept();
-        return new UnixSocketTransport(s.getChannel(), limits);
+        acceptLock.lock();
+        try {
+            if (closed.get()) {
+                throw new ClosedChannelException();
+            }
+            OwnedFd client;
+            try {
+                client = UnixSockets.accept(fd.fd());
+            } catch (NativeCallException e) {
+                if (closed.get()) {
+                    throw new ClosedChannelException();
+                }
+                throw e;
+            }
+            return UnixSocketTransport.adopt(client, limits);
+        } finally {
+            acceptLock.unlock();
+        }
     }
 
-    /** Stops listening and removes the socket file if it is still ours. */
+    /** Stops listening (waking a blocked {@link #accept}) and removes the socket file if it is still ours. */
     @Override
     public void close() throws IOException {
-        server.close();
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            UnixSockets.shutdown(fd.fd());
+        } catch (NativeCallException ignored) {
+            // nothing is blocked on a socket that cannot be shut down
+        }
+        // Rule: the fd is released only when no thread can be inside accept4 on it.
+        acceptLock.lock();
+        try {
+            fd.close();
+        } finally {
+            acceptLock.unlock();
+        }
         try {
             Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
                     .fileKey();

@@ -4,7 +4,9 @@ import io.vfu.protocol.FramingException;
 import io.vfu.protocol.Header;
 import io.vfu.server.nativeio.Fds;
 import io.vfu.server.nativeio.NativeCallException;
+import io.vfu.server.nativeio.OwnedFd;
 import io.vfu.server.nativeio.SocketIo;
+import io.vfu.server.nativeio.UnixSockets;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -15,17 +17,12 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
-import org.newsclub.net.unix.AFUNIXSocketAddress;
-import org.newsclub.net.unix.AFUNIXSocketChannel;
-import org.newsclub.net.unix.AFUNIXSocketCredentials;
-import org.newsclub.net.unix.AFUNIXSocketPair;
 
 /**
- * {@link Transport} over a connected AF_UNIX stream socket. junixsocket sets the socket up (connect, accept,
- * socketpair, SO_PEERCRED); every message goes through {@link SocketIo} (recvmsg/sendmsg via FFM) because
- * junixsocket 2.10.1 caps its control buffer at 256 bytes (60 fds; beyond that it throws after consuming the
- * bytes, leaking the fds and desynchronising the stream) and closes every received fd still valid when the
- * socket closes (which would double-close fds our handlers own). See {@code server/TRANSPORT.md}.
+ * {@link Transport} over a connected AF_UNIX stream socket, all through FFM: {@link UnixSockets} sets the
+ * socket up (connect, accept4, socketpair, SO_PEERCRED) and every message goes through {@link SocketIo}
+ * (recvmsg/sendmsg), whose control buffer takes the kernel's maximum of 253 fds. Only this transport ever
+ * closes its socket fd, and received fds belong to whoever takes them. See {@code server/TRANSPORT.md}.
  *
  * <p>Receive rule: {@link FrameReader} reads as much as the socket holds into a reused native buffer (usually
  * one recvmsg per message or fewer) and attributes each read's fds by the kernel's rule documented there. A
@@ -43,7 +40,7 @@ public final class UnixSocketTransport implements Transport {
 
     private static final int RETAINED_BUFFER = 64 * 1024;
 
-    private final AFUNIXSocketChannel channel;
+    private final OwnedFd socket;
     private final TransportLimits limits;
     private final SocketIo in;
     private final SocketIo out;
@@ -57,13 +54,11 @@ public final class UnixSocketTransport implements Transport {
     /** A little-endian view of {@link #sendBuffer}, replaced with it. */
     private ByteBuffer sendView = sendBuffer.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
 
-    /** Wraps a connected blocking channel; this transport owns it from now on. */
-    public UnixSocketTransport(AFUNIXSocketChannel channel, TransportLimits limits) throws IOException {
-        this.channel = channel;
+    /** Wraps a connected socket; this transport owns it from now on. */
+    private UnixSocketTransport(OwnedFd socket, TransportLimits limits) throws IOException {
+        this.socket = socket;
         this.limits = limits;
-        // Fd reception is done by SocketIo; junixsocket must never pick fds up itself.
-        channel.setAncillaryReceiveBufferSize(0);
-        int fd = Fds.toInt(channel.getFileDescriptor());
+        int fd = socket.fd();
         // Rule: SocketIo relies on blocking calls; a reader must sleep in recvmsg, not spin on EAGAIN.
         Fds.setBlocking(fd);
         this.in = new SocketIo(fd);
@@ -71,23 +66,50 @@ public final class UnixSocketTransport implements Transport {
         this.reader = new FrameReader(in, limits);
     }
 
-    /** Connects to a vfio-user server socket at {@code path}. */
+    /** A transport over a connected socket, which it owns from now on (closed here if this fails). */
+    static UnixSocketTransport adopt(OwnedFd socket, TransportLimits limits) throws IOException {
+        try {
+            return new UnixSocketTransport(socket, limits);
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Connects to a vfio-user server socket at {@code path}.
+     *
+     * @throws java.net.ConnectException when nothing listens there
+     */
     public static UnixSocketTransport connect(Path path, TransportLimits limits) throws IOException {
-        AFUNIXSocketChannel ch = AFUNIXSocketChannel.open(AFUNIXSocketAddress.of(path));
-        return new UnixSocketTransport(ch, limits);
+        return adopt(UnixSockets.connect(path), limits);
     }
 
     /** Two connected transports over a socketpair(2). */
     public static UnixSocketTransport[] pair(TransportLimits limits) throws IOException {
-        AFUNIXSocketPair<AFUNIXSocketChannel> p = AFUNIXSocketPair.open();
-        return new UnixSocketTransport[] {
-            new UnixSocketTransport(p.getSocket1(), limits), new UnixSocketTransport(p.getSocket2(), limits)};
+        OwnedFd[] p = UnixSockets.pair();
+        UnixSocketTransport first;
+        try {
+            first = adopt(p[0], limits);
+        } catch (IOException | RuntimeException e) {
+            p[1].close();
+            throw e;
+        }
+        try {
+            return new UnixSocketTransport[] {first, adopt(p[1], limits)};
+        } catch (IOException | RuntimeException e) {
+            first.close();
+            throw e;
+        }
     }
 
     /** The peer's pid/uid/gid as the kernel recorded them at connect time (SO_PEERCRED). */
     public PeerCredentials peerCredentials() throws IOException {
-        AFUNIXSocketCredentials c = channel.getPeerCredentials();
-        return new PeerCredentials(c.getPid(), c.getUid(), c.getGid());
+        if (closed.get()) {
+            throw new ClosedChannelException();
+        }
+        UnixSockets.Ucred c = UnixSockets.peerCredentials(socket.fd());
+        return new PeerCredentials(c.pid(), c.uid(), c.gid());
     }
 
     @Override
@@ -204,7 +226,10 @@ public final class UnixSocketTransport implements Transport {
     public void shutdownOutput() throws IOException {
         sendLock.lock();
         try {
-            channel.shutdownOutput();
+            if (closed.get()) {
+                throw new ClosedChannelException();
+            }
+            UnixSockets.shutdownOutput(socket.fd());
         } finally {
             sendLock.unlock();
         }
@@ -227,9 +252,7 @@ public final class UnixSocketTransport implements Transport {
         try {
             // Messages buffered but never delivered: their fds are closed with the transport.
             reader.closePending();
-            channel.close();
-        } catch (IOException ignored) {
-            // nothing left to release
+            socket.close();
         } finally {
             sendLock.unlock();
             receiveLock.unlock();

@@ -1,8 +1,9 @@
 package io.vfu.server.bench;
 
 import io.vfu.protocol.Header;
-import io.vfu.server.nativeio.Fds;
+import io.vfu.server.nativeio.OwnedFd;
 import io.vfu.server.nativeio.SocketIo;
+import io.vfu.server.nativeio.UnixSockets;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import io.vfu.server.transport.Frame;
@@ -128,11 +129,11 @@ public final class PingPong {
 
     /** FFM recvmsg/sendmsg through {@link SocketIo} alone, 16 then 8 bytes: the floor under the transport. */
     private static long[] socketIo(int n) throws Exception {
-        AFUNIXSocketPair<AFUNIXSocketChannel> p = AFUNIXSocketPair.open();
-        SocketIo a = new SocketIo(Fds.toInt(p.getSocket1().getFileDescriptor()));
-        SocketIo ain = new SocketIo(Fds.toInt(p.getSocket1().getFileDescriptor()));
-        SocketIo b = new SocketIo(Fds.toInt(p.getSocket2().getFileDescriptor()));
-        SocketIo bin = new SocketIo(Fds.toInt(p.getSocket2().getFileDescriptor()));
+        OwnedFd[] p = UnixSockets.pair();
+        SocketIo a = new SocketIo(p[0].fd());
+        SocketIo ain = new SocketIo(p[0].fd());
+        SocketIo b = new SocketIo(p[1].fd());
+        SocketIo bin = new SocketIo(p[1].fd());
         int[] none = new int[0];
         Thread echo = Thread.ofPlatform().daemon().start(() -> {
             MemorySegment buf = Arena.ofAuto().allocate(24);
@@ -156,9 +157,10 @@ public final class PingPong {
             ain.receive(buf, 16, 8);
             ns[i] = System.nanoTime() - t0;
         }
-        p.getSocket1().close();
+        a.shutdown();
         echo.join();
-        p.getSocket2().close();
+        p[0].close();
+        p[1].close();
         return ns;
     }
 }

@@ -7,10 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vfu.server.transport.FdCount;
+import java.io.IOException;
 import java.lang.foreign.ValueLayout;
+import java.net.ConnectException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 @SuppressWarnings("try")
 class NativeIoTest {
@@ -94,11 +99,32 @@ class NativeIoTest {
     }
 
     @Test
-    void fileDescriptorConversionsRoundTrip() throws Exception {
-        try (EventFd e = EventFd.create()) {
-            int raw = e.fd().fd();
-            assertEquals(raw, Fds.toInt(Fds.toFileDescriptor(raw)));
+    void socketPairPeerIsThisProcess() throws Exception {
+        OwnedFd[] p = UnixSockets.pair();
+        try (OwnedFd a = p[0]; OwnedFd b = p[1]) {
+            UnixSockets.Ucred c = UnixSockets.peerCredentials(a.fd());
+            assertEquals(ProcessHandle.current().pid(), c.pid());
+            assertEquals(Fds.currentUid(), c.uid());
+            assertEquals(c, UnixSockets.peerCredentials(b.fd()));
         }
+    }
+
+    @Test
+    void connectWhereNothingListensIsRefused(@TempDir Path dir) throws Exception {
+        assertThrows(ConnectException.class, () -> UnixSockets.connect(dir.resolve("absent.sock")));
+        try (OwnedFd l = UnixListenSocket.bindAndListen(dir.resolve("gone.sock"),
+                PosixFilePermissions.fromString("rw-------"), 1)) {
+            assertTrue(Fds.isOpen(l.fd()));
+        }
+        // The file outlives the socket: connecting to it is refused, which is how stale files are recognised.
+        assertThrows(ConnectException.class, () -> UnixSockets.connect(dir.resolve("gone.sock")));
+    }
+
+    @Test
+    void socketPathLongerThanSunPathIsRejectedBeforeAnyFd(@TempDir Path dir) {
+        Path longPath = dir.resolve("x".repeat(120));
+        IOException e = assertThrows(IOException.class, () -> UnixSockets.connect(longPath));
+        assertTrue(e.getMessage().contains("longer than 107"), e.getMessage());
     }
 
     @Test

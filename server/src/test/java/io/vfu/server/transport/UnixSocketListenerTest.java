@@ -5,7 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vfu.server.nativeio.UnixListenSocket;
 import java.net.BindException;
+import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.nio.ByteBuffer;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -13,8 +18,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.newsclub.net.unix.AFUNIXServerSocket;
-import org.newsclub.net.unix.AFUNIXSocketAddress;
 
 @SuppressWarnings("try")
 class UnixSocketListenerTest {
@@ -54,9 +57,8 @@ class UnixSocketListenerTest {
     @Test
     void staleSocketFileIsReplaced() throws Exception {
         Path sock = dir.resolve("vfu.sock");
-        // A socket file nobody listens on: bind a server without removing its file on close.
-        AFUNIXServerSocket old = AFUNIXServerSocket.bindOn(AFUNIXSocketAddress.of(sock), false);
-        old.close();
+        // A socket file nobody listens on: a listening socket closed without removing its file.
+        UnixListenSocket.bindAndListen(sock, PosixFilePermissions.fromString("rw-------"), 1).close();
         assertTrue(Files.exists(sock));
         try (UnixSocketListener l = UnixSocketListener.bind(sock);
                 UnixSocketTransport c = UnixSocketTransport.connect(sock, TransportLimits.DEFAULT);
@@ -79,5 +81,38 @@ class UnixSocketListenerTest {
         Path file = Files.writeString(dir.resolve("data"), "keep me");
         assertThrows(FileAlreadyExistsException.class, () -> UnixSocketListener.bind(file));
         assertEquals("keep me", Files.readString(file));
+    }
+
+    @Test
+    void closeWakesABlockedAcceptAndLaterAcceptsFail() throws Exception {
+        Path sock = dir.resolve("vfu.sock");
+        UnixSocketListener l = UnixSocketListener.bind(sock);
+        CompletableFuture<UnixSocketTransport> accepted = new CompletableFuture<>();
+        Thread t = Thread.ofPlatform().start(() -> {
+            try {
+                accepted.complete(l.accept(TransportLimits.DEFAULT));
+            } catch (Throwable e) {
+                accepted.completeExceptionally(e);
+            }
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!inNativeCall(t) && !accepted.isDone() && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        l.close();
+        ExecutionException e = assertThrows(ExecutionException.class, () -> accepted.get(5, TimeUnit.SECONDS));
+        assertTrue(e.getCause() instanceof ClosedChannelException, e.getCause().toString());
+        assertThrows(ClosedChannelException.class, () -> l.accept(TransportLimits.DEFAULT));
+        assertFalse(Files.exists(sock));
+    }
+
+    /** Whether the thread has reached the downcall (so the test closes a listener someone really waits on). */
+    private static boolean inNativeCall(Thread t) {
+        for (StackTraceElement e : t.getStackTrace()) {
+            if (e.getClassName().endsWith("UnixSockets") && e.getMethodName().equals("accept")) {
+                return true;
+            }
+        }
+        return false;
     }
 }
