@@ -3,6 +3,7 @@ package io.vfu.server;
 import io.vfu.protocol.Errno;
 import io.vfu.server.device.DeviceHost;
 import io.vfu.server.session.Session;
+import io.vfu.server.transport.AcceptLoop;
 import io.vfu.server.transport.Connection;
 import io.vfu.server.transport.PeerCredentials;
 import io.vfu.server.transport.TransportLimits;
@@ -45,7 +46,7 @@ public final class DeviceEndpoint implements AutoCloseable {
 
     private final AtomicReference<Active> active = new AtomicReference<>();
     private UnixSocketListener listener;
-    private Thread acceptor;
+    private AcceptLoop acceptLoop;
     private volatile boolean closed;
 
     public DeviceEndpoint(DeviceHost host, Path socket, Set<Long> allowedUids) {
@@ -54,10 +55,11 @@ public final class DeviceEndpoint implements AutoCloseable {
         this.allowedUids = Set.copyOf(allowedUids);
     }
 
-    /** Binds the socket (mode 0600) and starts accepting. */
-    public void start() throws IOException {
+    /** Binds the socket (mode 0600) and has {@code loop} accept its clients. */
+    public void start(AcceptLoop loop) throws IOException {
         listener = UnixSocketListener.bind(socket);
-        acceptor = Thread.ofPlatform().name("vfu-accept-" + host.name()).daemon(true).start(this::acceptLoop);
+        acceptLoop = loop;
+        loop.register(listener, this::accepted);
     }
 
     public Path socket() {
@@ -73,24 +75,23 @@ public final class DeviceEndpoint implements AutoCloseable {
         return active.get() != null;
     }
 
-    private void acceptLoop() {
-        while (!closed) {
-            UnixSocketTransport t;
-            try {
-                t = listener.accept(TransportLimits.DEFAULT);
-            } catch (IOException e) {
-                if (!closed) {
-                    LOG.log(Level.ERROR, host.name() + ": accept failed", e);
-                }
-                return;
-            }
+    /**
+     * A client connected (on the accept loop's thread): admitted on a virtual thread of its own, because admitting
+     * may wait up to {@link #HANDOVER} for the previous session, and the loop serves every device.
+     */
+    private void accepted(UnixSocketTransport t) {
+        if (closed) {
+            t.close();
+            return;
+        }
+        Thread.ofVirtual().name("vfu-admit-" + host.name()).start(() -> {
             try {
                 admit(t);
             } catch (IOException | RuntimeException e) {
                 LOG.log(Level.WARNING, host.name() + ": could not start a session", e);
                 t.close();
             }
-        }
+        });
     }
 
     private void admit(UnixSocketTransport t) throws IOException {
@@ -156,9 +157,14 @@ public final class DeviceEndpoint implements AutoCloseable {
 
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
         try {
             if (listener != null) {
+                // Rule: the loop lets go of the fd before it is closed.
+                acceptLoop.unregister(listener);
                 listener.close(); // removes the socket file if it is still ours
             }
         } catch (IOException e) {
@@ -167,13 +173,6 @@ public final class DeviceEndpoint implements AutoCloseable {
         Active a = active.get();
         if (a != null) {
             a.connection().close();
-        }
-        if (acceptor != null) {
-            try {
-                acceptor.join(2000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
         }
         host.close();
     }

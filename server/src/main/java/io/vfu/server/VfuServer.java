@@ -6,6 +6,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vfu.server.config.DeviceSpec;
 import io.vfu.server.config.ServerConfig;
 import io.vfu.server.device.DeviceHost;
+import io.vfu.server.transport.AcceptLoop;
+import io.vfu.server.transport.TransportLimits;
 import io.vfu.server.metrics.DeviceMetrics;
 import io.vfu.server.metrics.InterruptMetrics;
 import io.vfu.server.metrics.JvmAllocationMetrics;
@@ -21,6 +23,8 @@ public final class VfuServer implements AutoCloseable {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final List<DeviceEndpoint> endpoints = new ArrayList<>();
+    /** One thread accepts for every device (see AcceptLoop). */
+    private final AcceptLoop acceptLoop = AcceptLoop.start(TransportLimits.DEFAULT, "vfu-accept");
     private MetricsEndpoint metricsEndpoint;
 
     private VfuServer() {
@@ -41,7 +45,7 @@ public final class VfuServer implements AutoCloseable {
                 bindDeviceGauges(metrics, host);
                 DeviceEndpoint ep = new DeviceEndpoint(host, spec.socket(), new HashSet<>(config.allowedUids()));
                 s.endpoints.add(ep);
-                ep.start();
+                ep.start(s.acceptLoop);
             }
             Optional<Integer> port = metricsPort.or(() -> Optional.ofNullable(config.metricsPort()));
             if (port.isPresent()) {
@@ -78,6 +82,7 @@ public final class VfuServer implements AutoCloseable {
         for (DeviceEndpoint ep : endpoints) {
             ep.close();
         }
+        acceptLoop.close();
         if (metricsEndpoint != null) {
             metricsEndpoint.close();
         }

@@ -19,6 +19,14 @@ public final class Fds {
         }
     }
 
+    /** Sets O_NONBLOCK on {@code fd}. */
+    public static void setNonBlocking(int fd) throws NativeCallException {
+        int flags = Libc.fcntl(fd, Libc.F_GETFL, 0);
+        if ((flags & Libc.O_NONBLOCK) == 0) {
+            Libc.fcntl(fd, Libc.F_SETFL, flags | Libc.O_NONBLOCK);
+        }
+    }
+
     /** Whether {@code fd} is an open descriptor of this process (fcntl F_GETFD). */
     public static boolean isOpen(int fd) {
         try {

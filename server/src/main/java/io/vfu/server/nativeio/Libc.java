@@ -167,26 +167,31 @@ final class Libc {
 
     /** poll(2) for POLLIN on one fd; true when readable within the timeout. */
     static boolean pollIn(int fd, int timeoutMillis) throws NativeCallException {
-        MemorySegment st = STATE.get();
         try (Arena arena = Arena.ofConfined()) {
             // struct pollfd { int fd; short events; short revents; }
             MemorySegment pfd = arena.allocate(8, 4);
             pfd.set(JAVA_INT, 0, fd);
             pfd.set(JAVA_SHORT, 4, POLLIN);
             pfd.set(JAVA_SHORT, 6, (short) 0);
-            while (true) {
-                int r;
-                try {
-                    r = (int) Downcalls.Event.POLL.invokeExact(st, pfd, 1L, timeoutMillis);
-                } catch (Throwable t) {
-                    throw rethrow(t);
-                }
-                if (r >= 0) {
-                    return r > 0 && (pfd.get(JAVA_SHORT, 6) & POLLIN) != 0;
-                }
-                if (errno(st) != EINTR) {
-                    throw new NativeCallException("poll", errno(st));
-                }
+            return poll(pfd, 1, timeoutMillis) > 0 && (pfd.get(JAVA_SHORT, 6) & POLLIN) != 0;
+        }
+    }
+
+    /** poll(2) over {@code count} struct pollfd entries, retrying EINTR; returns how many have events. */
+    static int poll(MemorySegment pollfds, long count, int timeoutMillis) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        while (true) {
+            int r;
+            try {
+                r = (int) Downcalls.Event.POLL.invokeExact(st, pollfds, count, timeoutMillis);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+            if (r >= 0) {
+                return r;
+            }
+            if (errno(st) != EINTR) {
+                throw new NativeCallException("poll", errno(st));
             }
         }
     }

@@ -32,6 +32,8 @@ import io.vfu.server.nativeio.UnixSockets;
  */
 public final class UnixSocketListener implements AutoCloseable {
 
+    private static final int EAGAIN = 11;
+
     private final OwnedFd fd;
     private final Path path;
     private final Object fileKey;
@@ -111,6 +113,46 @@ public final class UnixSocketListener implements AutoCloseable {
                 }
                 throw e;
             }
+            return UnixSocketTransport.adopt(client, limits);
+        } finally {
+            acceptLock.unlock();
+        }
+    }
+
+    /** The listening fd, for an {@link AcceptLoop} to poll. */
+    int fd() {
+        return fd.fd();
+    }
+
+    /**
+     * Puts the socket in non-blocking mode for {@link #tryAccept}; from then on only {@link #tryAccept} is
+     * used on it (an {@link AcceptLoop} does this when the listener is registered).
+     */
+    void nonBlocking() throws IOException {
+        io.vfu.server.nativeio.Fds.setNonBlocking(fd.fd());
+    }
+
+    /**
+     * Accepts one waiting client without blocking (after {@link #nonBlocking}).
+     *
+     * @return the client's transport, or null when no connection is waiting (EAGAIN)
+     */
+    UnixSocketTransport tryAccept(TransportLimits limits) throws IOException {
+        acceptLock.lock();
+        try {
+            if (closed.get()) {
+                throw new ClosedChannelException();
+            }
+            OwnedFd client;
+            try {
+                client = UnixSockets.accept(fd.fd());
+            } catch (NativeCallException e) {
+                if (e.errno() == EAGAIN) {
+                    return null;
+                }
+                throw e;
+            }
+            // Rule: a session socket blocks (its reader sleeps in recvmsg); accept4 gave it no O_NONBLOCK.
             return UnixSocketTransport.adopt(client, limits);
         } finally {
             acceptLock.unlock();
