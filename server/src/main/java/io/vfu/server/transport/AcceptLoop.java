@@ -32,7 +32,8 @@ public final class AcceptLoop implements AutoCloseable {
     private final Thread thread;
     /** Copy-on-write: the loop reads a snapshot per pass. Guarded by {@code this}. */
     private Entry[] entries = new Entry[0];
-    /** Passes completed; {@link #unregister} waits for the pass it may overlap. Guarded by {@code this}. */
+    /** Passes begun (snapshot taken) and ended: {@link #unregister} waits for a pass in flight. Guarded by this. */
+    private long begun;
     private long passes;
     private volatile boolean closed;
 
@@ -67,18 +68,20 @@ public final class AcceptLoop implements AutoCloseable {
      * called from a handler, whose pass checks the registration before each accept).
      */
     public void unregister(UnixSocketListener listener) {
-        long pass;
+        long inFlight;
         synchronized (this) {
             entries = Arrays.stream(entries).filter(e -> e.listener() != listener).toArray(Entry[]::new);
-            pass = passes;
+            // A pass whose snapshot was taken before this removal may still poll or accept on the fd; later
+            // passes never see it.
+            inFlight = begun > passes ? begun : -1;
         }
-        if (Thread.currentThread() == thread || closed) {
+        if (inFlight < 0 || Thread.currentThread() == thread || closed) {
             return;
         }
         wakeUp();
         synchronized (this) {
-            // Rule: a pass that began before the removal may still poll or accept on the fd; wait for its end.
-            while (passes == pass && thread.isAlive() && !closed) {
+            // Rule: the fd is let go only when the pass that may use it has ended.
+            while (passes < inFlight && thread.isAlive() && !closed) {
                 try {
                     wait(100);
                 } catch (InterruptedException e) {
@@ -121,6 +124,7 @@ public final class AcceptLoop implements AutoCloseable {
             Entry[] pass;
             synchronized (this) {
                 pass = entries;
+                begun++;
             }
             try {
                 poller.reset(pass.length + 1);
@@ -155,8 +159,15 @@ public final class AcceptLoop implements AutoCloseable {
             UnixSocketTransport t;
             try {
                 t = e.listener().tryAccept(limits);
+            } catch (java.nio.channels.ClosedChannelException ex) {
+                // Closed without unregistering first: drop it, or poll would report it (POLLNVAL) forever.
+                unregister(e.listener());
+                return;
             } catch (IOException ex) {
-                LOG.log(Level.WARNING, e.listener().path() + ": accept failed: " + ex.getMessage());
+                // E.g. EMFILE: the connection stays queued and poll reports it again at once; back off briefly
+                // instead of spinning (every device waits that long, only while accepting fails).
+                LOG.log(Level.WARNING, e.listener().path() + ": accept failed: " + ex);
+                pause();
                 return;
             }
             if (t == null) {
@@ -168,6 +179,14 @@ public final class AcceptLoop implements AutoCloseable {
                 LOG.log(Level.WARNING, e.listener().path() + ": could not start a session", ex);
                 t.close();
             }
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
         }
     }
 

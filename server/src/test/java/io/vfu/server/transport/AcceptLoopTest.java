@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** One accept thread for many listening sockets, over real sockets. */
+@SuppressWarnings("try")
 class AcceptLoopTest {
 
     @TempDir
@@ -75,6 +76,25 @@ class AcceptLoopTest {
     }
 
     @Test
+    void unregisterRightAfterRegisterNeverHangsEvenBeforeTheLoopHasRun() throws Exception {
+        // A server closed right after it started: the loop may not have taken its first snapshot yet, or may
+        // be polling without the listener; unregister must not wait for a pass that never saw it.
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () -> {
+            for (int i = 0; i < 100; i++) {
+                try (AcceptLoop loop = AcceptLoop.start(TransportLimits.DEFAULT, "test-accept-race");
+                     UnixSocketListener l = UnixSocketListener.bind(dir.resolve("r" + i + ".sock"))) {
+                    loop.register(l, UnixSocketTransport::close);
+                    if (i % 2 == 1) {
+                        Thread.sleep(1); // sometimes after the loop is polling with the listener
+                    }
+                    loop.unregister(l);
+                    assertEquals(0, loop.size());
+                }
+            }
+        });
+    }
+
+    @Test
     void anUnregisteredListenerCanBeClosedWhileTheOthersKeepAccepting() throws Exception {
         Path a = dir.resolve("a.sock");
         Path b = dir.resolve("b.sock");
@@ -96,6 +116,13 @@ class AcceptLoopTest {
                 s.close();
             }
             assertNull(qa.poll());
+            // A listener closed without unregistering is dropped by the loop (poll would flag it forever).
+            lb.close();
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (loop.size() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertEquals(0, loop.size());
         }
     }
 }
