@@ -47,12 +47,15 @@ public final class DeviceEndpoint implements AutoCloseable {
     private final AtomicReference<Active> active = new AtomicReference<>();
     private UnixSocketListener listener;
     private AcceptLoop acceptLoop;
+    private final java.util.concurrent.ExecutorService admitter;
     private volatile boolean closed;
 
     public DeviceEndpoint(DeviceHost host, Path socket, Set<Long> allowedUids) {
         this.host = host;
         this.socket = socket;
         this.allowedUids = Set.copyOf(allowedUids);
+        this.admitter = java.util.concurrent.Executors.newSingleThreadExecutor(
+                Thread.ofVirtual().name("vfu-admit-" + host.name()).factory());
     }
 
     /** Binds the socket (mode 0600) and has {@code loop} accept its clients. */
@@ -76,22 +79,23 @@ public final class DeviceEndpoint implements AutoCloseable {
     }
 
     /**
-     * A client connected (on the accept loop's thread): admitted on a virtual thread of its own, because admitting
-     * may wait up to {@link #HANDOVER} for the previous session, and the loop serves every device.
+     * A client connected (on the accept loop's thread). Admission may wait up to {@link #HANDOVER} for the
+     * previous session and the loop serves every device, so it runs on this device's own admitter: one virtual
+     * thread, clients in arrival order (a reconnecting client is judged after the one before it).
      */
     private void accepted(UnixSocketTransport t) {
-        if (closed) {
-            t.close();
-            return;
+        try {
+            admitter.execute(() -> {
+                try {
+                    admit(t);
+                } catch (IOException | RuntimeException e) {
+                    LOG.log(Level.WARNING, host.name() + ": could not start a session", e);
+                    t.close();
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            t.close(); // the endpoint is closing
         }
-        Thread.ofVirtual().name("vfu-admit-" + host.name()).start(() -> {
-            try {
-                admit(t);
-            } catch (IOException | RuntimeException e) {
-                LOG.log(Level.WARNING, host.name() + ": could not start a session", e);
-                t.close();
-            }
-        });
     }
 
     private void admit(UnixSocketTransport t) throws IOException {
@@ -170,6 +174,7 @@ public final class DeviceEndpoint implements AutoCloseable {
         } catch (IOException e) {
             LOG.log(Level.WARNING, host.name() + ": closing the socket failed", e);
         }
+        admitter.shutdownNow();
         Active a = active.get();
         if (a != null) {
             a.connection().close();
