@@ -36,6 +36,8 @@ public final class DeviceEndpoint implements AutoCloseable {
      * restarts reconnects while the server may still be reading the old connection's end of stream.
      */
     private static final Duration HANDOVER = Duration.ofMillis(500);
+    /** Clients that may wait for admission at once (the listen backlog's size). */
+    private static final int MAX_WAITING = 16;
 
     private final DeviceHost host;
     private final Path socket;
@@ -48,6 +50,8 @@ public final class DeviceEndpoint implements AutoCloseable {
     private UnixSocketListener listener;
     private AcceptLoop acceptLoop;
     private final java.util.concurrent.ExecutorService admitter;
+    /** Clients accepted and not yet admitted (see {@link #MAX_WAITING}). */
+    private final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean closed;
 
     public DeviceEndpoint(DeviceHost host, Path socket, Set<Long> allowedUids) {
@@ -81,20 +85,42 @@ public final class DeviceEndpoint implements AutoCloseable {
     /**
      * A client connected (on the accept loop's thread). Admission may wait up to {@link #HANDOVER} for the
      * previous session and the loop serves every device, so it runs on this device's own admitter: one virtual
-     * thread, clients in arrival order (a reconnecting client is judged after the one before it).
+     * thread, clients in arrival order (a reconnecting client is judged after the one before it). At most
+     * {@link #MAX_WAITING} clients wait for admission, as a listen backlog would hold them; more are closed at
+     * once, so a connect loop cannot pile up fds.
      */
     private void accepted(UnixSocketTransport t) {
+        if (waiting.incrementAndGet() > MAX_WAITING) {
+            waiting.decrementAndGet();
+            host.metrics().sessionRefused();
+            t.close();
+            return;
+        }
         try {
-            admitter.execute(() -> {
-                try {
-                    admit(t);
-                } catch (IOException | RuntimeException e) {
-                    LOG.log(Level.WARNING, host.name() + ": could not start a session", e);
-                    t.close();
-                }
-            });
+            admitter.execute(new Admission(t));
         } catch (java.util.concurrent.RejectedExecutionException e) {
+            waiting.decrementAndGet();
             t.close(); // the endpoint is closing
+        }
+    }
+
+    /** One accepted client waiting for admission; closed if the endpoint closes first. */
+    private final class Admission implements Runnable {
+        final UnixSocketTransport transport;
+
+        Admission(UnixSocketTransport transport) {
+            this.transport = transport;
+        }
+
+        @Override
+        public void run() {
+            waiting.decrementAndGet();
+            try {
+                admit(transport);
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.WARNING, host.name() + ": could not start a session", e);
+                transport.close();
+            }
         }
     }
 
@@ -114,12 +140,19 @@ public final class DeviceEndpoint implements AutoCloseable {
             } catch (TimeoutException | ExecutionException e) {
                 // still busy: refused below
             } catch (InterruptedException e) {
+                // The endpoint is closing: this client is not admitted.
                 Thread.currentThread().interrupt();
+                t.close();
+                return;
             }
         }
         Session session = new Session(host);
         Active current;
         synchronized (active) {
+            if (closed) {
+                t.close(); // Rule: no session starts once close() has begun (it would never be closed).
+                return;
+            }
             if (active.get() != null) {
                 refuseBusy(t);
                 return;
@@ -161,10 +194,12 @@ public final class DeviceEndpoint implements AutoCloseable {
 
     @Override
     public void close() {
-        if (closed) {
-            return;
+        synchronized (active) {
+            if (closed) {
+                return;
+            }
+            closed = true;
         }
-        closed = true;
         try {
             if (listener != null) {
                 // Rule: the loop lets go of the fd before it is closed.
@@ -174,7 +209,12 @@ public final class DeviceEndpoint implements AutoCloseable {
         } catch (IOException e) {
             LOG.log(Level.WARNING, host.name() + ": closing the socket failed", e);
         }
-        admitter.shutdownNow();
+        for (Runnable r : admitter.shutdownNow()) {
+            // Rule: clients still waiting for admission are closed with the endpoint, never leaked.
+            if (r instanceof Admission a) {
+                a.transport.close();
+            }
+        }
         Active a = active.get();
         if (a != null) {
             a.connection().close();

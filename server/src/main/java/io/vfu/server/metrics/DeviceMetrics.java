@@ -96,13 +96,14 @@ public final class DeviceMetrics {
 
     /** Counts a posted write (DMA_WRITE with No_reply) the client answered with an error. */
     public void postedWriteFailed(long errno) {
-        postedWriteFailures.computeIfAbsent(errno, e -> {
-            Errno named = Errno.fromCode(e);
-            return Counter.builder("vfu.posted.writes.failed")
-                    .description("Posted writes (interrupt messages) the client could not carry out, by errno")
-                    .tags(deviceTag).tag("errno", named != null ? named.name() : Long.toString(e))
-                    .register(registry);
-        }).increment();
+        // Rule: the errno comes from the peer; only errnos we name get a series of their own, so a peer cannot
+        // grow the registry without bound.
+        Errno named = Errno.fromCode(errno);
+        long key = named != null ? errno : -1;
+        postedWriteFailures.computeIfAbsent(key, e -> Counter.builder("vfu.posted.writes.failed")
+                .description("Posted writes (interrupt messages) the client could not carry out, by errno")
+                .tags(deviceTag).tag("errno", named != null ? named.name() : "other")
+                .register(registry)).increment();
     }
 
     public void sessionOpened() {

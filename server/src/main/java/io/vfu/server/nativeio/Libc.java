@@ -34,9 +34,9 @@ final class Libc {
 
     private static final int SC_PAGESIZE = 30;
 
-    /** Per-thread errno capture segment: calls on the latency path allocate nothing. */
+    /** Per-thread errno capture segment, freed with its thread (threads come and go with connections). */
     private static final ThreadLocal<MemorySegment> STATE =
-            ThreadLocal.withInitial(() -> Arena.global().allocate(Downcalls.CAPTURE));
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(Downcalls.CAPTURE));
 
     private Libc() {
     }

@@ -31,6 +31,8 @@ final class PostedWrites {
     private final ByteBuffer payload = ByteBuffer.allocate(DmaWrite.FIXED + 4).order(ByteOrder.LITTLE_ENDIAN);
     /** Queued writes; volatile so the empty check needs no monitor (each raiser also flushes its own). */
     private volatile int count;
+    /** A drain is sending what it took from the queue. */
+    private volatile boolean sending;
 
     /** Queues one write (called under the device lock). */
     synchronized void add(Connection connection, long address, int data) throws IOException {
@@ -49,7 +51,9 @@ final class PostedWrites {
      * @throws IOException the connection failed; the writes not sent are dropped with it
      */
     int drain(Connection connection) throws IOException {
-        if (count == 0) {
+        // Rule: a flusher returns early only if nothing is queued and no drain is sending, so a reply that
+        // follows a posted write (a status read after a completion interrupt) never overtakes it.
+        if (count == 0 && !sending) {
             return 0;
         }
         synchronized (this) {
@@ -59,11 +63,16 @@ final class PostedWrites {
 
     private int drainLocked(Connection connection) throws IOException {
         int n = count;
+        sending = true; // before count drops to 0: see drain()
         // Rule: the queue empties even if a send fails, so a dead connection never replays stale interrupts.
         count = 0;
-        for (int i = 0; i < n; i++) {
-            payload.putLong(0, address[i]).putLong(8, 4).putInt(DmaWrite.FIXED, data[i]);
-            connection.post(DMA_WRITE, payload);
+        try {
+            for (int i = 0; i < n; i++) {
+                payload.putLong(0, address[i]).putLong(8, 4).putInt(DmaWrite.FIXED, data[i]);
+                connection.post(DMA_WRITE, payload);
+            }
+        } finally {
+            sending = false;
         }
         return n;
     }

@@ -279,7 +279,9 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
     /** An error reply to a posted DMA_WRITE: the interrupt was not delivered. Counted, and logged once. */
     @Override
     public void onUnsolicitedReply(Connection c, Header reply) {
-        if (reply.command() != DMA_WRITE || !reply.isError()) {
+        // Rule: only an error reply to one of our posted writes counts (a peer cannot invent failures for
+        // requests; late replies to timed-out requests carry request ids).
+        if (reply.command() != DMA_WRITE || !reply.isError() || !Connection.isPostedId(reply.msgId())) {
             return;
         }
         host.metrics().postedWriteFailed(reply.error());

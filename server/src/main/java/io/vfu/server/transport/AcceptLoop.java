@@ -130,7 +130,12 @@ public final class AcceptLoop implements AutoCloseable {
                 poller.reset(pass.length + 1);
                 int wakeIndex = poller.add(wake.fd().fd());
                 for (Entry e : pass) {
-                    poller.add(e.listener().fd());
+                    int fd = e.listener().pollFd();
+                    if (fd < 0) {
+                        // Closed without unregistering: dropped (a later pass no longer sees it).
+                        unregister(e.listener());
+                    }
+                    poller.add(fd);
                 }
                 poller.await(-1);
                 if (poller.ready(wakeIndex)) {
@@ -141,9 +146,10 @@ public final class AcceptLoop implements AutoCloseable {
                         acceptAll(pass[i]);
                     }
                 }
-            } catch (NativeCallException e) {
-                LOG.log(Level.ERROR, "accept loop failed; no more clients can connect", e);
-                closed = true;
+            } catch (NativeCallException | RuntimeException e) {
+                // Rule: the one accept thread of the server never dies of one bad pass; it logs and goes on.
+                LOG.log(Level.ERROR, "accept loop pass failed", e);
+                pause();
             } finally {
                 synchronized (this) {
                     passes++;

@@ -42,6 +42,8 @@ public final class Connection implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
     private static final AtomicInteger THREADS = new AtomicInteger();
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+    /** msg_id bit 15: set for posted commands, clear for requests (see {@link #isPostedId}). */
+    private static final int POSTED_IDS = 0x8000;
     private static final ScheduledThreadPoolExecutor TIMERS = timers();
 
     private record Pending(CompletableFuture<Frame> future, int command) {
@@ -52,6 +54,7 @@ public final class Connection implements AutoCloseable {
     private final Duration defaultTimeout;
     private final ConcurrentHashMap<Integer, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicInteger nextId = new AtomicInteger();
+    private final AtomicInteger nextPostedId = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     private final Thread reader;
@@ -129,7 +132,7 @@ public final class Connection implements AutoCloseable {
         Pending p = new Pending(future, command);
         int id = register(p);
         if (id < 0) {
-            future.completeExceptionally(new MessageException(Errno.EAGAIN, "all 65536 msg_ids are in flight"));
+            future.completeExceptionally(new MessageException(Errno.EAGAIN, "all 32768 request msg_ids are in flight"));
             return future;
         }
         future.whenComplete((r, e) -> pending.remove(id, p));
@@ -156,10 +159,19 @@ public final class Connection implements AutoCloseable {
         return future;
     }
 
-    /** Picks the next msg_id not in flight and registers {@code p} under it; -1 when all are taken. */
+    /**
+     * Whether {@code msgId} is one this side gives to posted (No_reply) commands: the upper half of the 16-bit
+     * space. Requests that expect a reply use the lower half, so a posted command can never share an id with a
+     * request in flight, and an error reply to a posted command is recognisable as such.
+     */
+    public static boolean isPostedId(int msgId) {
+        return (msgId & POSTED_IDS) != 0;
+    }
+
+    /** Picks the next request msg_id (lower half) not in flight and registers {@code p}; -1 when all are taken. */
     private int register(Pending p) {
-        for (int tries = 0; tries <= 0xFFFF; tries++) {
-            int id = nextId.getAndIncrement() & 0xFFFF;
+        for (int tries = 0; tries < POSTED_IDS; tries++) {
+            int id = nextId.getAndIncrement() & (POSTED_IDS - 1);
             if (pending.putIfAbsent(id, p) == null) {
                 return id;
             }
@@ -169,7 +181,7 @@ public final class Connection implements AutoCloseable {
 
     /** Sends a command with No_reply set (a posted write): no reply is expected, so nothing is tracked. */
     public void post(int command, ByteBuffer payload, int... fds) throws IOException {
-        int id = nextId.getAndIncrement() & 0xFFFF;
+        int id = POSTED_IDS | (nextPostedId.getAndIncrement() & (POSTED_IDS - 1));
         transport.send(new Header(id, command, Header.SIZE + (long) payload.remaining(),
                 Header.TYPE_COMMAND | Header.FLAG_NO_REPLY, 0), payload, fds);
     }
@@ -180,7 +192,7 @@ public final class Connection implements AutoCloseable {
      * {@link CommandHandler#onUnsolicitedReply}.
      */
     public void post(int command, ByteBuffer payload) throws IOException {
-        int id = nextId.getAndIncrement() & 0xFFFF;
+        int id = POSTED_IDS | (nextPostedId.getAndIncrement() & (POSTED_IDS - 1));
         transport.send(id, command, Header.TYPE_COMMAND | Header.FLAG_NO_REPLY, 0, payload);
     }
 

@@ -119,9 +119,16 @@ public final class UnixSocketListener implements AutoCloseable {
         }
     }
 
-    /** The listening fd, for an {@link AcceptLoop} to poll. */
-    int fd() {
-        return fd.fd();
+    /** The listening fd for an {@link AcceptLoop} to poll, or -1 once closed (poll(2) skips negative fds). */
+    int pollFd() {
+        if (closed.get()) {
+            return -1;
+        }
+        try {
+            return fd.fd();
+        } catch (IllegalStateException e) {
+            return -1; // closed concurrently
+        }
     }
 
     /**

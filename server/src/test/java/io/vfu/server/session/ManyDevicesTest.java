@@ -20,6 +20,38 @@ class ManyDevicesTest {
     Path dir;
 
     @Test
+    void closingTheServerClosesClientsStillWaitingForAdmission() throws Exception {
+        Path socket = dir.resolve("one.sock");
+        VfuServer server = VfuServer.start(ServerConfig.single(socket), Optional.empty(), "127.0.0.1");
+        TestDevice first = TestDevice.open(socket, DmaHandler.refuseAll());
+        List<io.vfu.server.transport.UnixSocketTransport> waiting = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                // Each waits up to 500 ms for the first session to end before it would be refused.
+                waiting.add(io.vfu.server.transport.UnixSocketTransport.connect(socket,
+                        io.vfu.server.transport.TransportLimits.DEFAULT));
+            }
+            Thread.sleep(50);
+            server.close();
+            for (var t : waiting) {
+                // Rule: no client is left hanging: each sees end of stream soon after the close.
+                var f = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return t.receive();
+                    } catch (Exception e) {
+                        return null;
+                    }
+                });
+                assertEquals(null, f.get(3, java.util.concurrent.TimeUnit.SECONDS), "end of stream, no message");
+            }
+        } finally {
+            waiting.forEach(io.vfu.server.transport.UnixSocketTransport::close);
+            first.close();
+            server.close();
+        }
+    }
+
+    @Test
     void oneAcceptThreadServesEveryDevice() throws Exception {
         int n = 50;
         List<DeviceSpec> specs = new ArrayList<>();

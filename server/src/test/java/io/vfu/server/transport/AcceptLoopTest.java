@@ -95,6 +95,44 @@ class AcceptLoopTest {
     }
 
     @Test
+    void aListenerClosedBetweenPassesDoesNotStopTheLoop() throws Exception {
+        // A slow handler on B keeps the loop busy while A is closed without unregistering; the next pass must
+        // drop A and go on accepting B's clients.
+        java.util.concurrent.CountDownLatch inHandler = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        BlockingQueue<UnixSocketTransport> qb = new LinkedBlockingQueue<>();
+        try (AcceptLoop loop = AcceptLoop.start(TransportLimits.DEFAULT, "test-accept-3");
+             UnixSocketListener la = UnixSocketListener.bind(dir.resolve("a.sock"));
+             UnixSocketListener lb = UnixSocketListener.bind(dir.resolve("b.sock"))) {
+            loop.register(la, UnixSocketTransport::close);
+            loop.register(lb, t -> {
+                if (qb.isEmpty()) {
+                    inHandler.countDown();
+                    try {
+                        release.await(5, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                qb.add(t);
+            });
+            try (UnixSocketTransport c1 = UnixSocketTransport.connect(dir.resolve("b.sock"), TransportLimits.DEFAULT)) {
+                assertTrue(inHandler.await(5, TimeUnit.SECONDS));
+                la.close();
+                release.countDown();
+                try (UnixSocketTransport c2 = UnixSocketTransport.connect(dir.resolve("b.sock"),
+                        TransportLimits.DEFAULT)) {
+                    assertNotNull(qb.poll(5, TimeUnit.SECONDS), "first client of B");
+                    assertNotNull(qb.poll(5, TimeUnit.SECONDS), "a client of B after A was closed mid-pass");
+                }
+            }
+            assertEquals(1, loop.size(), "A was dropped, B stays");
+        } finally {
+            qb.forEach(UnixSocketTransport::close);
+        }
+    }
+
+    @Test
     void anUnregisteredListenerCanBeClosedWhileTheOthersKeepAccepting() throws Exception {
         Path a = dir.resolve("a.sock");
         Path b = dir.resolve("b.sock");

@@ -193,7 +193,7 @@ class ConnectionTest {
         CompletableFuture<Frame> first = client.request(Command.REGION_READ, bytes());
         held.poll(5, TimeUnit.SECONDS);
         Set<Integer> ids = new HashSet<>();
-        for (int batch = 0; batch < 64; batch++) {
+        for (int batch = 0; batch < 32; batch++) {
             List<CompletableFuture<Frame>> fs = new ArrayList<>();
             for (int i = 0; i < 1024; i++) {
                 fs.add(client.request(Command.REGION_READ, bytes()));
@@ -207,7 +207,9 @@ class ConnectionTest {
             }
         }
         assertFalse(ids.contains(0), "msg_id 0 is in flight and must not be reused");
-        assertEquals(65535, ids.size(), "every other id was used after wrapping");
+        // Requests use the lower half of the 16-bit ids; posted commands the upper half (Connection.isPostedId).
+        assertEquals(32767, ids.size(), "every other request id was used after wrapping");
+        assertTrue(ids.stream().noneMatch(Connection::isPostedId), "no request took a posted id");
         assertFalse(first.isDone());
     }
 
