@@ -99,6 +99,15 @@ public final class UnixSocketListener implements AutoCloseable {
      * who connected, so a caller can refuse other UIDs.
      */
     public UnixSocketTransport accept(TransportLimits limits) throws IOException {
+        return acceptOne(limits);
+    }
+
+    /**
+     * One accept4 under the accept lock (close waits for it before releasing the fd).
+     *
+     * @return the client's transport, or null when the socket is non-blocking and no connection waits (EAGAIN)
+     */
+    private UnixSocketTransport acceptOne(TransportLimits limits) throws IOException {
         acceptLock.lock();
         try {
             if (closed.get()) {
@@ -111,8 +120,12 @@ public final class UnixSocketListener implements AutoCloseable {
                 if (closed.get()) {
                     throw new ClosedChannelException();
                 }
+                if (e.errno() == EAGAIN) {
+                    return null;
+                }
                 throw e;
             }
+            // Rule: a session socket blocks (its reader sleeps in recvmsg); accept4 gave it no O_NONBLOCK.
             return UnixSocketTransport.adopt(client, limits);
         } finally {
             acceptLock.unlock();
@@ -145,25 +158,7 @@ public final class UnixSocketListener implements AutoCloseable {
      * @return the client's transport, or null when no connection is waiting (EAGAIN)
      */
     UnixSocketTransport tryAccept(TransportLimits limits) throws IOException {
-        acceptLock.lock();
-        try {
-            if (closed.get()) {
-                throw new ClosedChannelException();
-            }
-            OwnedFd client;
-            try {
-                client = UnixSockets.accept(fd.fd());
-            } catch (NativeCallException e) {
-                if (e.errno() == EAGAIN) {
-                    return null;
-                }
-                throw e;
-            }
-            // Rule: a session socket blocks (its reader sleeps in recvmsg); accept4 gave it no O_NONBLOCK.
-            return UnixSocketTransport.adopt(client, limits);
-        } finally {
-            acceptLock.unlock();
-        }
+        return acceptOne(limits);
     }
 
     /** Stops listening (waking a blocked {@link #accept}) and removes the socket file if it is still ours. */
