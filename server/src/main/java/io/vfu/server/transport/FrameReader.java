@@ -83,12 +83,6 @@ final class FrameReader {
         this.limits = limits;
     }
 
-    /** The next whole message as an owned frame, or null at a clean end of stream on a message boundary. */
-    Frame next() throws NativeCallException, EOFException, FramingException, TooManyFdsException {
-        LentFrame lent = new LentFrame();
-        return next(lent) ? lent.toFrame() : null;
-    }
-
     /**
      * Lends the next whole message to {@code into}: borrowed from the buffer when it fits and carries no fds
      * (nothing is allocated), else as a frame of its own.
