@@ -20,6 +20,11 @@ final class Payload {
         return buf.limit();
     }
 
+    /** The payload bytes, little-endian, position 0 (for the in-place request views; not to be moved). */
+    ByteBuffer buffer() {
+        return buf;
+    }
+
     int u16(int off) throws MessageException {
         check(off, 2);
         return Short.toUnsignedInt(buf.getShort(off));

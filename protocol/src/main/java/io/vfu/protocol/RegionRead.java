@@ -117,13 +117,10 @@ public final class RegionRead {
         }
     }
 
+    /** The record form of {@link RequestView}: one set of rules serves both. */
     static RegionRead.Request decodeRequest(Payload p, int fdCount, Limits limits) throws MessageException {
-        p.requireSize(FIXED, "REGION_READ");
-        Checks.noFds(fdCount, "REGION_READ");
-        RegionRead.Request r = new RegionRead.Request(p.u64(0), p.u32(8), p.u32(12));
-        Checks.xfer(r.count(), limits, "REGION_READ");
-        Checks.noWrap(r.offset(), r.count(), "REGION_READ");
-        return r;
+        RequestView v = new RequestView().wrap(p.buffer(), fdCount, limits);
+        return new RegionRead.Request(v.offset(), v.region(), v.count());
     }
 
     static RegionRead.Reply decodeReply(Payload p, int fdCount, Limits limits) throws MessageException {

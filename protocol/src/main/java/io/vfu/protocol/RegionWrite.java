@@ -125,15 +125,10 @@ public final class RegionWrite {
         }
     }
 
+    /** The record form of {@link RequestView}: one set of rules serves both. */
     static RegionWrite.Request decodeRequest(Payload p, int fdCount, Limits limits) throws MessageException {
-        p.requireAtLeast(FIXED, "REGION_WRITE");
-        Checks.noFds(fdCount, "REGION_WRITE");
-        long count = p.u32(12);
-        Checks.xfer(count, limits, "REGION_WRITE");
-        p.requireSize(FIXED + count, "REGION_WRITE");
-        long offset = p.u64(0);
-        Checks.noWrap(offset, count, "REGION_WRITE");
-        return new RegionWrite.Request(offset, p.u32(8), p.bytes(FIXED, (int) count));
+        RequestView v = new RequestView().wrap(p.buffer(), fdCount, limits);
+        return new RegionWrite.Request(v.offset(), v.region(), p.bytes(v.dataPosition(), v.count()));
     }
 
     static RegionWrite.Reply decodeReply(Payload p, int fdCount, Limits limits) throws MessageException {

@@ -165,26 +165,12 @@ public final class RegionWriteMulti {
         }
     }
 
+    /** The record form of {@link RequestView}: one set of rules serves both. */
     static RegionWriteMulti.Request decodeRequest(Payload p, int fdCount) throws MessageException {
-        p.requireAtLeast(8, "REGION_WRITE_MULTI");
-        Checks.noFds(fdCount, "REGION_WRITE_MULTI");
-        long wrCnt = p.u64(0);
-        // Rule: wr_cnt matches the entries present, checked (unsigned) before anything is allocated.
-        long present = (p.size() - 8) / ENTRY;
-        if (wrCnt != present || (p.size() - 8) % ENTRY != 0) {
-            throw Checks.inval("REGION_WRITE_MULTI: wr_cnt " + Long.toUnsignedString(wrCnt)
-                    + " does not match a payload of " + p.size() + " bytes");
-        }
-        List<Write> writes = new ArrayList<>((int) wrCnt);
-        for (int i = 0; i < wrCnt; i++) {
-            int at = 8 + i * ENTRY;
-            long offset = p.u64(at);
-            long count = p.u32(at + 12);
-            if (count > MAX_DATA) {
-                throw Checks.inval("REGION_WRITE_MULTI: write " + i + " count " + count + " exceeds 8");
-            }
-            Checks.noWrap(offset, count, "REGION_WRITE_MULTI");
-            writes.add(new Write(offset, p.u32(at + 8), p.bytes(at + 16, (int) count)));
+        RequestView v = new RequestView().wrap(p.buffer(), fdCount);
+        List<Write> writes = new ArrayList<>(v.count());
+        for (int i = 0; i < v.count(); i++) {
+            writes.add(new Write(v.offset(i), v.region(i), p.bytes(v.dataPosition(i), v.dataCount(i))));
         }
         return new RegionWriteMulti.Request(writes);
     }

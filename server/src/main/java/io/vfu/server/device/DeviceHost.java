@@ -70,8 +70,7 @@ public final class DeviceHost implements AutoCloseable {
         try {
             return action.apply(function);
         } finally {
-            lock.unlock();
-            flushPostedWrites();
+            unlock();
         }
     }
 
@@ -81,8 +80,7 @@ public final class DeviceHost implements AutoCloseable {
         try {
             action.accept(function);
         } finally {
-            lock.unlock();
-            flushPostedWrites();
+            unlock();
         }
     }
 
@@ -95,8 +93,7 @@ public final class DeviceHost implements AutoCloseable {
         try {
             function.read(region, offset, dst);
         } finally {
-            lock.unlock();
-            flushPostedWrites();
+            unlock();
         }
     }
 
@@ -106,9 +103,14 @@ public final class DeviceHost implements AutoCloseable {
         try {
             function.write(region, offset, src);
         } finally {
-            lock.unlock();
-            flushPostedWrites();
+            unlock();
         }
+    }
+
+    /** Ends a device call: releases the lock, then sends what the call posted. */
+    private void unlock() {
+        lock.unlock();
+        flushPostedWrites();
     }
 
     /**
@@ -128,8 +130,7 @@ public final class DeviceHost implements AutoCloseable {
         try {
             action.run();
         } finally {
-            lock.unlock();
-            flushPostedWrites();
+            unlock();
         }
     }
 
@@ -191,13 +192,11 @@ public final class DeviceHost implements AutoCloseable {
         if (a == null) {
             return; // Work stays queued in the ring; attach() reschedules it.
         }
+        // Completion interrupts go out as each locked step ends (unlock()), after the data they announce.
         try {
             function.dma().runPending(a.guestMemory(), deviceLock);
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, name + ": DMA worker failed", e);
-        } finally {
-            // Rule: completion interrupts raised by this run go out now, after the data they announce.
-            flushPostedWrites();
         }
     }
 
