@@ -35,6 +35,19 @@ final class Clients {
     private Clients() {
     }
 
+    /** The first line {@code process} prints on stdout (its ready line), or null if it ends first. */
+    static String firstLine(Process process, Duration timeout) throws Exception {
+        java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(
+                process.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return out.readLine();
+            } catch (IOException e) {
+                return null;
+            }
+        }).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** Connects and negotiates VERSION 0.0 with the capabilities QEMU 11 sends. */
     static VfioUserClient negotiated(Path socket) throws Exception {
         VfioUserClient c = VfioUserClient.connect(socket, DmaHandler.refuseAll());

@@ -4,14 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -56,14 +54,7 @@ class ReadmeCommandsTest {
         Process server = new ProcessBuilder("bash", "-c", "exec " + run).directory(TOP.toFile())
                 .redirectError(dir.resolve("server.stderr").toFile()).start();
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
-            String ready = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return out.readLine();
-                } catch (java.io.IOException e) {
-                    return null;
-                }
-            }).get(120, TimeUnit.SECONDS);
+            String ready = Clients.firstLine(server, Duration.ofSeconds(120));
             assertTrue(String.valueOf(ready).matches("vfu-server ready default=" + Pattern.quote(sock.toString())
                     + " metrics=http://127\\.0\\.0\\.1:\\d+/metrics"), "ready line: " + ready);
 

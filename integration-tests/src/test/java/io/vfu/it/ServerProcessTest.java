@@ -4,13 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -18,7 +15,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -61,14 +57,7 @@ class ServerProcessTest {
                 "--config", config.toString(), "--metrics-port", "0")
                 .redirectError(dir.resolve("server.stderr").toFile()).start();
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
-            String ready = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return out.readLine();
-                } catch (java.io.IOException e) {
-                    return null;
-                }
-            }).get(30, TimeUnit.SECONDS);
+            String ready = Clients.firstLine(server, Duration.ofSeconds(30));
             Matcher m = READY.matcher(String.valueOf(ready));
             assertTrue(m.matches(), "ready line: " + ready + "\n" + Files.readString(dir.resolve("server.stderr")));
             assertEquals(s0.toString(), m.group(1));
@@ -139,14 +128,7 @@ class ServerProcessTest {
                 "--socket", sock.toString(), "--metrics-port", "0")
                 .redirectError(dir.resolve("server.stderr").toFile()).start();
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
-            String ready = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return out.readLine();
-                } catch (java.io.IOException e) {
-                    return null;
-                }
-            }).get(30, TimeUnit.SECONDS);
+            String ready = Clients.firstLine(server, Duration.ofSeconds(30));
             assertTrue(String.valueOf(ready).matches(
                     "vfu-server ready default=" + Pattern.quote(sock.toString()) + " metrics=http://127\\.0\\.0\\.1:\\d+/metrics"),
                     "ready line: " + ready);
