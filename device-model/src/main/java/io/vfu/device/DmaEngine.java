@@ -77,14 +77,24 @@ public final class DmaEngine {
             return 0;
         }
         int done = 0;
-        while (true) {
-            lock.run(claimStep); // clears running under the lock when the ring is empty
-            if (!claimed) {
-                return done;
+        boolean idle = false;
+        try {
+            while (true) {
+                lock.run(claimStep); // clears running under the lock when the ring is empty
+                if (!claimed) {
+                    idle = true;
+                    return done;
+                }
+                execute(memory);
+                lock.run(finishStep);
+                done++;
             }
-            execute(memory);
-            lock.run(finishStep);
-            done++;
+        } finally {
+            // Rule: whatever escapes (a failing GuestMemory), the engine is left idle, so the next runPending
+            // (another client, or after reset) can run it; it is never stuck "running" with no worker.
+            if (!idle) {
+                running.set(false);
+            }
         }
     }
 

@@ -2,6 +2,8 @@ package io.vfu.server;
 
 import io.vfu.protocol.Errno;
 import io.vfu.server.device.DeviceHost;
+import io.vfu.server.dma.FileMappings;
+import io.vfu.server.dma.MappingBudget;
 import io.vfu.server.session.Session;
 import io.vfu.server.transport.AcceptLoop;
 import io.vfu.server.transport.Connection;
@@ -30,7 +32,15 @@ public final class DeviceEndpoint implements AutoCloseable {
 
     private static final Logger LOG = System.getLogger(DeviceEndpoint.class.getName());
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
-    private static final Duration REFUSE_GRACE = Duration.ofSeconds(5);
+    /**
+     * Refused connections being answered EBUSY at once, over every device of the process: each holds a reader
+     * thread for up to the handshake timeout, so a connect flood cannot pile up threads; past this, a refused
+     * connection is closed without an answer.
+     */
+    private static final int MAX_REFUSING = 64;
+    private static final java.util.concurrent.atomic.AtomicInteger REFUSING = new java.util.concurrent.atomic.AtomicInteger();
+    /** One timer thread for every device: handshake deadlines and refusal grace periods. */
+    private static final java.util.concurrent.ScheduledThreadPoolExecutor DEADLINES = deadlines();
     /**
      * How long a new client waits for the previous session to finish closing before it is refused: a QEMU that
      * restarts reconnects while the server may still be reading the old connection's end of stream.
@@ -42,6 +52,8 @@ public final class DeviceEndpoint implements AutoCloseable {
     private final DeviceHost host;
     private final Path socket;
     private final Set<Long> allowedUids;
+    private final ServerLimits limits;
+    private final MappingBudget mappings;
     /** The client being served and a future that completes once its session has been cleaned up. */
     private record Active(Connection connection, CompletableFuture<Void> ended) {
     }
@@ -54,10 +66,16 @@ public final class DeviceEndpoint implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean closed;
 
-    public DeviceEndpoint(DeviceHost host, Path socket, Set<Long> allowedUids) {
+    /**
+     * @param mappings the process's budget of mappings for direct DMA, shared with every other device
+     */
+    public DeviceEndpoint(DeviceHost host, Path socket, Set<Long> allowedUids, ServerLimits limits,
+            MappingBudget mappings) {
         this.host = host;
         this.socket = socket;
         this.allowedUids = Set.copyOf(allowedUids);
+        this.limits = limits;
+        this.mappings = mappings;
         this.admitter = java.util.concurrent.Executors.newSingleThreadExecutor(
                 Thread.ofVirtual().name("vfu-admit-" + host.name()).factory());
     }
@@ -90,10 +108,18 @@ public final class DeviceEndpoint implements AutoCloseable {
      * once, so a connect loop cannot pile up fds.
      */
     private void accepted(UnixSocketTransport t) {
+        try {
+            // Rule: no send to a client may block for longer than the send bound (a client that stops reading
+            // ends its own session, never holds up the device or another client).
+            t.boundSends(limits.send());
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, host.name() + ": cannot bound sends on a new connection: " + e.getMessage());
+            t.close();
+            return;
+        }
         if (waiting.incrementAndGet() > MAX_WAITING) {
             waiting.decrementAndGet();
-            host.metrics().sessionRefused();
-            t.close();
+            refuseBusy(t); // Rule: a client past the admission queue hears EBUSY, as one refused for a busy device
             return;
         }
         try {
@@ -146,7 +172,7 @@ public final class DeviceEndpoint implements AutoCloseable {
                 return;
             }
         }
-        Session session = new Session(host);
+        Session session = new Session(host, new FileMappings(mappings, limits.mappedFilesPerSession()));
         Active current;
         synchronized (active) {
             if (closed) {
@@ -163,33 +189,63 @@ public final class DeviceEndpoint implements AutoCloseable {
         }
         host.metrics().sessionOpened();
         LOG.log(Level.INFO, host.name() + ": client pid " + peer.pid() + " connected");
-        current.connection().closeFuture().whenComplete((v, e) -> {
+        Connection connection = current.connection();
+        // Rule: a client that has not completed VERSION within the handshake bound is closed, so a connection
+        // that sends nothing (or one byte) cannot hold the device.
+        java.util.concurrent.ScheduledFuture<?> handshake = DEADLINES.schedule(() -> {
+            if (!session.negotiated() && connection.isOpen()) {
+                host.metrics().handshakeTimeout();
+                LOG.log(Level.INFO, host.name() + ": client pid " + peer.pid() + " closed: no VERSION within "
+                        + limits.handshake());
+                connection.close();
+            }
+        }, limits.handshake().toNanos(), TimeUnit.NANOSECONDS);
+        connection.closeFuture().whenComplete((v, e) -> {
+            handshake.cancel(false);
             session.end();
             active.compareAndSet(current, null);
             host.metrics().sessionClosed();
             current.ended().complete(null);
+            Throwable cause = e instanceof java.util.concurrent.CompletionException c ? c.getCause() : e;
+            if (cause instanceof io.vfu.server.transport.SendTimeoutException) {
+                host.metrics().sendTimeout();
+                LOG.log(Level.WARNING, host.name() + ": client pid " + peer.pid() + " dropped: "
+                        + cause.getMessage());
+            }
             LOG.log(Level.INFO, host.name() + ": client disconnected" + (e != null ? ": " + e.getMessage() : ""));
         });
     }
 
     /**
      * A second client gets EBUSY for its first command (its VERSION) and is disconnected; one that sends nothing
-     * is disconnected after {@link #REFUSE_GRACE}, so idle refused connections cannot pile up.
+     * is disconnected after the handshake bound, so idle refused connections cannot pile up. At most
+     * {@link #MAX_REFUSING} refusals are answered at once in the process; past that a refused connection is
+     * closed at once.
      */
     private void refuseBusy(UnixSocketTransport t) {
         host.metrics().sessionRefused();
+        if (REFUSING.incrementAndGet() > MAX_REFUSING) {
+            REFUSING.decrementAndGet();
+            t.close();
+            return;
+        }
         Connection c = Connection.start(t, (conn, frame) -> {
             conn.replyError(frame.header(), Errno.EBUSY);
             Thread.ofVirtual().start(conn::close);
         }, REQUEST_TIMEOUT, "vfu-refuse-" + host.name());
-        Thread.ofVirtual().start(() -> {
-            try {
-                Thread.sleep(REFUSE_GRACE);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            c.close();
+        java.util.concurrent.ScheduledFuture<?> grace =
+                DEADLINES.schedule(c::close, limits.handshake().toNanos(), TimeUnit.NANOSECONDS);
+        c.closeFuture().whenComplete((v, e) -> {
+            grace.cancel(false);
+            REFUSING.decrementAndGet();
         });
+    }
+
+    private static java.util.concurrent.ScheduledThreadPoolExecutor deadlines() {
+        java.util.concurrent.ScheduledThreadPoolExecutor t = new java.util.concurrent.ScheduledThreadPoolExecutor(1,
+                Thread.ofPlatform().daemon().name("vfu-deadlines").factory());
+        t.setRemoveOnCancelPolicy(true); // Rule: a met deadline leaves nothing queued behind it
+        return t;
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vfu.server.config.DeviceSpec;
 import io.vfu.server.config.ServerConfig;
 import io.vfu.server.device.DeviceHost;
+import io.vfu.server.dma.MappingBudget;
 import io.vfu.server.transport.AcceptLoop;
 import io.vfu.server.transport.TransportLimits;
 import io.vfu.server.metrics.DeviceMetrics;
@@ -37,13 +38,24 @@ public final class VfuServer implements AutoCloseable {
      */
     public static VfuServer start(ServerConfig config, Optional<Integer> metricsPort, String metricsHost)
             throws IOException {
+        return start(config, metricsPort, metricsHost, ServerLimits.DEFAULT);
+    }
+
+    /** As {@link #start(ServerConfig, Optional, String)}, with the given bounds on waiting for clients. */
+    public static VfuServer start(ServerConfig config, Optional<Integer> metricsPort, String metricsHost,
+            ServerLimits limits) throws IOException {
         VfuServer s = new VfuServer();
+        // Rule: one mapping budget for every device of the process (vm.max_map_count is per process).
+        MappingBudget mappings = new MappingBudget(limits.mappedFilesPerProcess());
+        s.registry.gauge("vfu.dma.mapped.files", mappings, MappingBudget::used);
+        s.registry.gauge("vfu.dma.mapped.files.budget", mappings, MappingBudget::limit);
         try {
             for (DeviceSpec spec : config.devices()) {
                 DeviceMetrics metrics = new DeviceMetrics(s.registry, spec.name());
                 DeviceHost host = new DeviceHost(spec.name(), spec.toDeviceConfig(), metrics);
                 bindDeviceGauges(metrics, host);
-                DeviceEndpoint ep = new DeviceEndpoint(host, spec.socket(), new HashSet<>(config.allowedUids()));
+                DeviceEndpoint ep = new DeviceEndpoint(host, spec.socket(), new HashSet<>(config.allowedUids()), limits,
+                        mappings);
                 s.endpoints.add(ep);
                 ep.start(s.acceptLoop);
             }

@@ -39,6 +39,8 @@ public final class DeviceHost implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final DeviceLock deviceLock = this::runLocked;
     private final PciFunction function;
+    private final int regionCount;
+    private final int irqCount;
     private final DeviceMetrics metrics;
     private final ExecutorService dmaWorker;
     private final AtomicBoolean dmaScheduled = new AtomicBoolean();
@@ -54,6 +56,21 @@ public final class DeviceHost implements AutoCloseable {
             return t;
         });
         this.function = new PciFunction(config, this::postWrite, this::scheduleDma);
+        this.regionCount = function.regionCount();
+        this.irqCount = function.irqCount();
+    }
+
+    /**
+     * Regions of the device, fixed for its lifetime: read without the lock, so starting a session makes no
+     * device call (a device call may have to flush posted writes to a client that stopped reading).
+     */
+    public int regionCount() {
+        return regionCount;
+    }
+
+    /** IRQ indexes of the device, fixed for its lifetime (see {@link #regionCount()}). */
+    public int irqCount() {
+        return irqCount;
     }
 
     public String name() {
@@ -195,7 +212,9 @@ public final class DeviceHost implements AutoCloseable {
         // Completion interrupts go out as each locked step ends (unlock()), after the data they announce.
         try {
             function.dma().runPending(a.guestMemory(), deviceLock);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | InternalError e) {
+            // Rule: a failure in one run never ends the worker; the engine is idle again (runPending) and the
+            // next doorbell or client runs it.
             LOG.log(Level.WARNING, name + ": DMA worker failed", e);
         }
     }

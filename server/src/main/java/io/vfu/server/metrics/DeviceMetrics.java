@@ -46,6 +46,8 @@ public final class DeviceMetrics {
     private final Counter[][] dmaBytes = new Counter[DmaMode.values().length][DmaDirection.values().length];
     private final Map<String, Counter> irqIndexDisables = new ConcurrentHashMap<>();
     private final Map<String, Counter> setIrqs = new ConcurrentHashMap<>();
+    /** Counters of rare events, registered when first counted (an idle device exports none of them). */
+    private final Map<String, Counter> events = new ConcurrentHashMap<>();
 
     public DeviceMetrics(MeterRegistry registry, String device) {
         this.registry = registry;
@@ -134,6 +136,32 @@ public final class DeviceMetrics {
         setIrqs.computeIfAbsent(index + '/' + action, k -> Counter.builder("vfu.set.irqs")
                 .description("SET_IRQS requests, by index and action")
                 .tags(deviceTag).tag("index", index).tag("action", action).register(registry)).increment();
+    }
+
+    /** An interrupt found its eventfd's counter at the maximum: it merged into the one pending there. */
+    public void eventFdFull() {
+        event("vfu.interrupts.eventfd.full",
+                "Interrupts merged into an eventfd whose counter was full (EAGAIN): delivered, coalesced");
+    }
+
+    /** A session ended because a send to its client made no progress within the send timeout. */
+    public void sendTimeout() {
+        event("vfu.sessions.send.timeouts", "Sessions ended because their client stopped reading");
+    }
+
+    /** A connection was closed because it did not complete VERSION within the handshake timeout. */
+    public void handshakeTimeout() {
+        event("vfu.sessions.handshake.timeouts", "Connections closed for not completing VERSION in time");
+    }
+
+    /** Direct DMA hit memory the client's file no longer backs (it shrank after DMA_MAP): a bus error. */
+    public void dmaFault() {
+        event("vfu.dma.faults", "Direct DMA accesses that faulted because the client's file shrank");
+    }
+
+    private void event(String name, String description) {
+        events.computeIfAbsent(name, n -> Counter.builder(n).description(description).tags(deviceTag)
+                .register(registry)).increment();
     }
 
     /** Registers a counter whose value is read from {@code source} at scrape time. */

@@ -48,7 +48,11 @@ final class HotCalls {
         return r >= 0 ? r : Libc.recvmsg(fd, msghdr, flags);
     }
 
-    /** sendmsg(2): bytes sent; errors as {@link Libc#sendmsg}. */
+    /**
+     * sendmsg(2): bytes sent; errors as {@link Libc#sendmsg}. Rule: the errno-reading repeat never waits
+     * (MSG_DONTWAIT): after a send timeout (SO_SNDTIMEO) the socket is still full and the repeat reports EAGAIN
+     * at once, so a stuck peer costs one timeout, not two.
+     */
     static long sendmsg(int fd, MemorySegment msghdr, int flags) throws NativeCallException {
         long r;
         try {
@@ -56,8 +60,10 @@ final class HotCalls {
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
-        return r >= 0 ? r : Libc.sendmsg(fd, msghdr, flags);
+        return r >= 0 ? r : Libc.sendmsg(fd, msghdr, flags | MSG_DONTWAIT);
     }
+
+    private static final int MSG_DONTWAIT = 0x40;
 
     /** write(2): bytes written, or -1 for EAGAIN on a non-blocking fd; errors as {@link Libc#write}. */
     static long write(int fd, MemorySegment buf, long count) throws NativeCallException {

@@ -362,6 +362,29 @@ final class Libc {
     /** Room for struct stat on either architecture (144 and 128 bytes). */
     private static final long STAT_BYTES = 256;
 
+    /** Offsets of st_dev and st_ino in struct stat (both u64 at 0 and 8 on x86-64 and aarch64). */
+    private static final long ST_DEV_OFFSET = 0;
+    private static final long ST_INO_OFFSET = 8;
+
+    /** fstat(2): the identity (device, inode) and size of the file behind {@code fd}. */
+    static FileStat fstat(int fd) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(STAT_BYTES, 8);
+            int r;
+            try {
+                r = (int) Downcalls.Memory.FSTAT.invokeExact(st, fd, buf);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+            if (r != 0) {
+                throw new NativeCallException("fstat", errno(st));
+            }
+            return new FileStat(buf.get(JAVA_LONG, ST_DEV_OFFSET), buf.get(JAVA_LONG, ST_INO_OFFSET),
+                    buf.get(JAVA_LONG, ST_SIZE_OFFSET));
+        }
+    }
+
     /** The size of the file behind {@code fd} ({@code st_size}); 0 for pipes, sockets and the like. */
     static long fileSize(int fd) throws NativeCallException {
         MemorySegment st = STATE.get();

@@ -47,6 +47,8 @@ public final class SocketIo {
     private static final int[] NONE = new int[0];
 
     private int[] lastFds = NONE;
+    /** A send timeout is set: EAGAIN from a send means it expired. */
+    private volatile boolean sendsBounded;
     private boolean truncated;
 
     /** For a socket fd owned elsewhere (the channel it belongs to must outlive this object's use). */
@@ -169,13 +171,30 @@ public final class SocketIo {
             }
             try {
                 sent += HotCalls.sendmsg(socketFd, msghdr, MSG_NOSIGNAL);
+            } catch (NativeCallException e) {
+                // EAGAIN on this blocking socket: with a send bound it is the bound expiring (the caller ends the
+                // connection); without one, a signal interrupted the wait and the non-waiting repeat found the
+                // socket full (see HotCalls): wait again.
+                if (e.errno() == Libc.EAGAIN && !sendsBounded) {
+                    continue;
+                }
+                throw e;
             } finally {
                 // Rule: the buffer's memory stays allocated while the kernel reads its raw address.
                 java.lang.ref.Reference.reachabilityFence(buf);
             }
-            // Rule: fds ride on the first bytes of the message only.
+            // Rule: fds ride on the first bytes of the message only (and only once they went out).
             withFds = false;
         } while (sent < length);
+    }
+
+    /**
+     * Bounds every send (SO_SNDTIMEO): from now on a send that can move no byte for {@code timeout} fails with
+     * EAGAIN, which {@link #send} passes on as a {@link NativeCallException} instead of waiting again.
+     */
+    public void boundSends(java.time.Duration timeout) throws NativeCallException {
+        UnixSockets.setSendTimeout(socketFd, timeout);
+        sendsBounded = !timeout.isZero();
     }
 
     /** shutdown(SHUT_RDWR): wakes a thread blocked in recvmsg/sendmsg on this socket; the fd stays open. */

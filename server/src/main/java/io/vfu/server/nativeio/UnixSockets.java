@@ -27,6 +27,7 @@ public final class UnixSockets {
     private static final int SHUT_RDWR = 2;
     private static final int SOL_SOCKET = 1;
     private static final int SO_PEERCRED = 17;
+    private static final int SO_SNDTIMEO = 21;
     private static final int ECONNREFUSED = 111;
     private static final int ENOENT = 2;
     private static final int ECONNABORTED = 103;
@@ -147,6 +148,29 @@ public final class UnixSockets {
     /** shutdown(2) of the sending direction only: the peer sees end of stream after what was sent. */
     public static void shutdownOutput(int fd) throws NativeCallException {
         Libc.shutdown(fd, SHUT_WR);
+    }
+
+    /**
+     * Bounds every send on {@code fd} (SO_SNDTIMEO): a sendmsg that can move no byte for {@code timeout}
+     * fails with EAGAIN instead of blocking on a peer that stopped reading. Zero means no bound.
+     */
+    public static void setSendTimeout(int fd, java.time.Duration timeout) throws NativeCallException {
+        MemorySegment st = Libc.state();
+        try (Arena arena = Arena.ofConfined()) {
+            // struct timeval { time_t tv_sec; suseconds_t tv_usec; }: two 64-bit fields on x86-64 and aarch64.
+            MemorySegment tv = arena.allocate(16, 8);
+            tv.set(ValueLayout.JAVA_LONG, 0, timeout.toSeconds());
+            tv.set(ValueLayout.JAVA_LONG, 8, timeout.toNanosPart() / 1000);
+            int r;
+            try {
+                r = (int) Downcalls.Accept.SETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, SO_SNDTIMEO, tv, 16);
+            } catch (Throwable t) {
+                throw Libc.rethrow(t);
+            }
+            if (r != 0) {
+                throw new NativeCallException("setsockopt(SO_SNDTIMEO)", Libc.errno(st));
+            }
+        }
     }
 
     /** SO_PEERCRED of a connected socket. */

@@ -6,8 +6,7 @@ import io.vfu.protocol.Errno;
 import io.vfu.protocol.MessageException;
 import io.vfu.server.dma.DmaMapTable;
 import io.vfu.server.dma.DmaMapping;
-import io.vfu.server.nativeio.Mmap;
-import io.vfu.server.nativeio.NativeCallException;
+import io.vfu.server.dma.FileMappings;
 import io.vfu.server.nativeio.OwnedFd;
 import io.vfu.server.transport.ReceivedFds;
 import java.util.Optional;
@@ -16,14 +15,17 @@ import java.util.Optional;
 final class DmaMapRequests {
 
     private final DmaMapTable table;
+    private final FileMappings files;
 
-    DmaMapRequests(DmaMapTable table) {
+    DmaMapRequests(DmaMapTable table, FileMappings files) {
         this.table = table;
+        this.files = files;
     }
 
     /**
-     * Adds a window. With an fd, the client's memory is mmap'd for direct DMA and the fd closed at once (the
-     * mapping keeps the memory); without one, DMA to the window goes by message.
+     * Adds a window. With an fd, the client's memory is mmap'd for direct DMA (one mapping per file, shared by
+     * its windows: {@link FileMappings}) and the fd closed at once (the mapping keeps the memory); without one,
+     * DMA to the window goes by message.
      */
     void map(DmaMap.Request r, ReceivedFds fds) throws MessageException {
         boolean readable = (r.flags() & DmaMap.FLAG_READ) != 0;
@@ -35,18 +37,17 @@ final class DmaMapRequests {
             table.map(new DmaMapping(r.address(), r.size(), readable, writable, Optional.empty()), () -> { });
             return;
         }
-        Mmap mmap;
+        FileMappings.Window window;
         try (OwnedFd fd = fds.take(0)) {
-            mmap = Mmap.map(fd, r.offset(), r.size(), writable);
-        } catch (NativeCallException | IllegalArgumentException e) {
-            // Rule: an fd that cannot back the whole window (too short, not mappable) is EINVAL, never a crash.
-            throw new MessageException(Errno.EINVAL, "cannot mmap the DMA window: " + e.getMessage());
+            // Rule: a window that does not lie inside its file now is EINVAL, and a file past the session's or
+            // the process's mapping budget is ENOSPC; the session goes on either way.
+            window = files.map(fd, r.offset(), r.size(), writable);
         }
         try {
-            table.map(new DmaMapping(r.address(), r.size(), readable, writable, Optional.of(mmap.segment())),
-                    mmap::close);
+            table.map(new DmaMapping(r.address(), r.size(), readable, writable, Optional.of(window.segment())),
+                    window.release());
         } catch (MessageException | RuntimeException e) {
-            mmap.close();
+            window.release().release();
             throw e;
         }
     }

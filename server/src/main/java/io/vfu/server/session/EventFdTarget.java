@@ -1,6 +1,7 @@
 package io.vfu.server.session;
 
 import io.vfu.device.IrqTarget;
+import io.vfu.server.metrics.DeviceMetrics;
 import io.vfu.server.nativeio.EventFd;
 import io.vfu.server.nativeio.NativeCallException;
 import java.lang.System.Logger;
@@ -16,15 +17,22 @@ final class EventFdTarget implements IrqTarget, AutoCloseable {
     private static final Logger LOG = System.getLogger(EventFdTarget.class.getName());
 
     private final EventFd eventFd;
+    private final DeviceMetrics metrics;
 
-    EventFdTarget(EventFd eventFd) {
+    /** @param eventFd adopted with {@link EventFd#adoptInterruptTarget}, so a signal never blocks */
+    EventFdTarget(EventFd eventFd, DeviceMetrics metrics) {
         this.eventFd = eventFd;
+        this.metrics = metrics;
     }
 
     @Override
     public void trigger() {
         try {
-            eventFd.signal();
+            if (!eventFd.signal()) {
+                // Rule: a full counter (EAGAIN) means an interrupt is pending there already; this one merges
+                // into it, as a second signal merges into a set pending bit. Counted, never waited for.
+                metrics.eventFdFull();
+            }
         } catch (NativeCallException e) {
             // Rule: an eventfd write fails only if the counter would overflow or the fd is bad; never throw into
             // the device model, which calls this under the device lock.

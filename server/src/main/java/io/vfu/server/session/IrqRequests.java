@@ -10,6 +10,9 @@ import io.vfu.protocol.Errno;
 import io.vfu.protocol.MessageException;
 import io.vfu.server.device.DeviceHost;
 import io.vfu.server.nativeio.EventFd;
+import io.vfu.server.nativeio.NativeCallException;
+import io.vfu.server.nativeio.NotAnEventFdException;
+import io.vfu.server.nativeio.OwnedFd;
 import io.vfu.server.transport.ReceivedFds;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -28,7 +31,7 @@ final class IrqRequests {
 
     IrqRequests(DeviceHost host) {
         this.host = host;
-        this.irqCount = host.withDevice(d -> d.irqCount()); // fixed for the device's lifetime
+        this.irqCount = host.irqCount();
     }
 
     DeviceGetIrqInfo.Reply info(DeviceGetIrqInfo.Request r) throws MessageException {
@@ -55,10 +58,15 @@ final class IrqRequests {
             case (int) DeviceSetIrqs.DATA_EVENTFD -> {
                 // The decoder checked: no fds (de-assign the range) or exactly count fds.
                 List<IrqTarget> targets = new ArrayList<>(fds.count());
-                for (int i = 0; i < fds.count(); i++) {
-                    EventFdTarget t = new EventFdTarget(EventFd.wrap(fds.take(i)));
-                    created.add(t);
-                    targets.add(t);
+                try {
+                    for (int i = 0; i < fds.count(); i++) {
+                        EventFdTarget t = new EventFdTarget(adopt(fds, i), host.metrics());
+                        created.add(t);
+                        targets.add(t);
+                    }
+                } catch (MessageException e) {
+                    created.forEach(EventFdTarget::close);
+                    throw e;
                 }
                 yield new IrqData.Targets(targets);
             }
@@ -78,6 +86,20 @@ final class IrqRequests {
         if (r.dataType() == DeviceSetIrqs.DATA_NONE && r.count() == 0 && r.start() == 0
                 && action == IrqAction.TRIGGER) {
             host.metrics().irqIndexDisabled(name);
+        }
+    }
+
+    /**
+     * Takes fd {@code i} as an interrupt target. Rule: only an eventfd is accepted, and it is made non-blocking,
+     * so no interrupt can ever block the device (EINVAL otherwise, and the fd is closed).
+     */
+    private static EventFd adopt(ReceivedFds fds, int i) throws MessageException {
+        OwnedFd fd = fds.take(i);
+        try {
+            return EventFd.adoptInterruptTarget(fd);
+        } catch (NotAnEventFdException | NativeCallException e) {
+            fd.close();
+            throw new MessageException(Errno.EINVAL, "SET_IRQS fd " + i + ": " + e.getMessage());
         }
     }
 

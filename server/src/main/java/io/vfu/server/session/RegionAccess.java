@@ -31,7 +31,7 @@ final class RegionAccess {
 
     RegionAccess(DeviceHost host) {
         this.host = host;
-        this.regionCount = host.withDevice(d -> d.regionCount()); // fixed for the device's lifetime
+        this.regionCount = host.regionCount();
     }
 
     /** Region info, shortened to the fixed part when the caller's argsz is too small (spec "Message sizes"). */

@@ -34,6 +34,7 @@ import io.vfu.protocol.Version;
 import io.vfu.protocol.VersionNegotiation;
 import io.vfu.server.device.DeviceHost;
 import io.vfu.server.dma.DmaMapTable;
+import io.vfu.server.dma.FileMappings;
 import io.vfu.server.metrics.DeviceMetrics;
 import io.vfu.server.transport.CommandHandler;
 import io.vfu.server.transport.Connection;
@@ -90,13 +91,18 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
     private volatile Limits limits = Limits.DEFAULT;
     private volatile boolean negotiated;
 
-    /** A session for {@code host}; it binds to its connection when the first command arrives. */
-    public Session(DeviceHost host) {
+    /**
+     * A session for {@code host}; it binds to its connection when the first command arrives.
+     *
+     * @param files where its client's files are mapped for direct DMA, within the session's and the process's
+     *              mapping budgets
+     */
+    public Session(DeviceHost host, FileMappings files) {
         this.host = host;
         this.dmaMaps = new DmaMapTable((int) Capabilities.DEFAULT_MAX_DMA_MAPS);
         this.irqRequests = new IrqRequests(host);
         this.regions = new RegionAccess(host);
-        this.dmaMapRequests = new DmaMapRequests(dmaMaps);
+        this.dmaMapRequests = new DmaMapRequests(dmaMaps, files);
         this.readTimer = host.metrics().command(Command.REGION_READ);
         this.writeTimer = host.metrics().command(Command.REGION_WRITE);
         this.multiTimer = host.metrics().command(Command.REGION_WRITE_MULTI);
@@ -290,6 +296,11 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
             LOG.log(Level.WARNING, host.name() + ": the client refused a posted write (errno " + reply.error()
                     + "); further failures are counted in vfu_posted_writes_failed_total");
         }
+    }
+
+    /** Whether VERSION has been negotiated (spec "Connection Initiation"). */
+    public boolean negotiated() {
+        return negotiated;
     }
 
     /** Releases what the session owns: eventfds and DMA windows. Device state is kept. */

@@ -98,6 +98,12 @@ final class SessionGuestMemory implements GuestMemory {
         } catch (MessageException e) {
             throw new GuestMemoryException("DMA " + (write ? "write" : "read") + " at 0x" + Long.toHexString(address)
                     + " of " + length + " bytes refused: " + e.getMessage());
+        } catch (InternalError e) {
+            // Rule: a client that shrank its file after DMA_MAP turns the access into SIGBUS, which the JVM
+            // raises as InternalError; it is this transfer's fault (a bus error), never the worker's death.
+            metrics.dmaFault();
+            throw new GuestMemoryException("DMA " + (write ? "write" : "read") + " at 0x" + Long.toHexString(address)
+                    + " of " + length + " bytes faulted: the client's file no longer backs the window", e);
         }
         if (viaMessage.isEmpty()) {
             metrics.dma(DmaMode.MMAP, write ? DmaDirection.WRITE : DmaDirection.READ, length);

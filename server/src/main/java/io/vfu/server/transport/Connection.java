@@ -264,7 +264,8 @@ public final class Connection implements AutoCloseable {
         } catch (IOException | FramingException | RuntimeException | Error e) {
             cause = closed.get() ? null : e;
         } finally {
-            shutdown(cause);
+            // Rule: a send that timed out ended the stream (the reader saw its end): that is why it closed.
+            shutdown(cause != null ? cause : transport.sendFailure());
         }
     }
 

@@ -63,6 +63,14 @@ public interface Transport extends AutoCloseable {
     /** The limits applied to received messages. */
     TransportLimits limits();
 
+    /**
+     * Why sending broke the stream for good (a {@link SendTimeoutException}), or null: the connection reports
+     * it as the reason it closed, since its reader then only sees end of stream.
+     */
+    default java.io.IOException sendFailure() {
+        return null;
+    }
+
     boolean isOpen();
 
     /** Closes the transport; a thread blocked in {@link #receive()} gets an {@code IOException} or null. */

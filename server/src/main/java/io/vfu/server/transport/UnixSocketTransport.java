@@ -47,6 +47,9 @@ public final class UnixSocketTransport implements Transport {
     private final ReentrantLock receiveLock = new ReentrantLock();
     private final ReentrantLock sendLock = new ReentrantLock();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private static final int EAGAIN = 11;
+    private volatile java.time.Duration sendTimeout;
+    private volatile IOException sendFailure;
 
     private final FrameReader reader;
     private static final int[] NO_FDS = new int[0];
@@ -193,10 +196,44 @@ public final class UnixSocketTransport implements Transport {
             if (closed.get()) {
                 throw new ClosedChannelException();
             }
-            throw e;
+            throw timedOut(e);
         } finally {
             sendLock.unlock();
         }
+    }
+
+    /**
+     * Bounds every send to the peer (see {@link SocketIo#boundSends}): a send that makes no progress for
+     * {@code timeout} fails with {@link SendTimeoutException} and shuts the socket down, so the connection ends
+     * (its reader sees end of stream) instead of a sender blocking on a peer that stopped reading.
+     */
+    public void boundSends(java.time.Duration timeout) throws IOException {
+        out.boundSends(timeout);
+        sendTimeout = timeout;
+    }
+
+    /**
+     * A send that hit the send bound: the stream may hold part of a message now, so it is shut down for good;
+     * any other failure is returned as it is.
+     */
+    private IOException timedOut(NativeCallException e) {
+        if (e.errno() != EAGAIN || sendTimeout == null) {
+            return e;
+        }
+        SendTimeoutException timeout = new SendTimeoutException("the peer read nothing for " + sendTimeout
+                + " while a message was being sent");
+        sendFailure = timeout;
+        try {
+            in.shutdown(); // Rule: a broken stream closes the connection; the reader sees end of stream
+        } catch (NativeCallException ignored) {
+            // already shut down
+        }
+        return timeout;
+    }
+
+    @Override
+    public IOException sendFailure() {
+        return sendFailure;
     }
 
     /** How many recvmsg calls receiving has made so far (tests and diagnostics). */
@@ -217,6 +254,8 @@ public final class UnixSocketTransport implements Transport {
             MemorySegment buf = Arena.ofAuto().allocate(Math.max(1, bytes.length));
             MemorySegment.copy(bytes, 0, buf, ValueLayout.JAVA_BYTE, 0, bytes.length);
             out.send(buf, bytes.length, fds);
+        } catch (NativeCallException e) {
+            throw timedOut(e);
         } finally {
             sendLock.unlock();
         }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vfu.protocol.DeviceReset;
 import io.vfu.protocol.DmaMap;
 import io.vfu.protocol.DmaUnmap;
 import io.vfu.server.VfuServer;
@@ -14,6 +15,7 @@ import io.vfu.server.nativeio.EventFd;
 import io.vfu.server.nativeio.MemFd;
 import io.vfu.server.nativeio.Mmap;
 import io.vfu.server.nativeio.OwnedFd;
+import io.vfu.server.nativeio.TestFds;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -184,6 +186,78 @@ class DmaEngineSessionTest {
             }
             assertArrayEquals(p, out);
         }
+    }
+
+    /**
+     * A client that shrinks its file after DMA_MAP makes direct DMA touch memory no file backs (SIGBUS, which
+     * the JVM raises as InternalError). That descriptor completes with a read fault, is counted, and the engine
+     * stays usable: the next descriptor copies, and after DEVICE_RESET the engine runs again.
+     */
+    @Test
+    void aFileShrunkAfterDmaMapFaultsOneDescriptorAndTheEngineLivesOn() throws Exception {
+        byte[] p = pattern();
+        long shrunkIova = RAM + RAM_SIZE; // the shrinking file's window, right above guest RAM
+        try (OwnedFd memfd = MemFd.create("guest-ram", RAM_SIZE);
+             Mmap local = Mmap.map(memfd, 0, RAM_SIZE, true);
+             OwnedFd shrinking = MemFd.create("shrinking", 0x2000);
+             TestDevice dev = TestDevice.open(socket, DmaHandler.refuseAll());
+             EventFd irq = EventFd.create()) {
+            ByteBuffer ram = local.segment().asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            ram.put((int) (SRC - RAM), p);
+            int d = (int) (RING - RAM);
+            // Descriptor 0 reads the shrinking file; descriptor 1 copies within guest RAM.
+            ram.putLong(d, shrunkIova).putLong(d + 8, DST).putInt(d + 16, 4096).putInt(d + 20, 1)
+                    .putLong(d + 24, RECORD);
+            ram.putLong(d + 32, SRC).putLong(d + 40, DST).putInt(d + 48, LEN).putInt(d + 52, 1)
+                    .putLong(d + 56, RECORD + 16);
+            long rw = DmaMap.FLAG_READ | DmaMap.FLAG_WRITE;
+            dev.call(new DmaMap.Request(32, rw, 0, RAM, RAM_SIZE), memfd.fd());
+            dev.call(new DmaMap.Request(32, rw, 0, shrunkIova, 0x2000), shrinking.fd());
+            TestFds.truncate(shrinking, 0);
+
+            dev.enableBusMaster();
+            dev.enableMsix();
+            dev.assignVector(0, irq.fd().fd());
+            startRing(dev);
+            dev.write(BAR0, 0x114, 4, 1);
+            assertEquals(1, irq.await(Duration.ofSeconds(10)).orElseThrow(), "the faulted descriptor still interrupts");
+            assertEquals(1, dev.read(BAR0, 0x118, 4), "DMA_COMPLETED");
+            assertEquals(1, dev.read(BAR0, 0x11C, 4), "DMA_ERRORS");
+            assertEquals(0x20, dev.read(BAR0, 0x120, 4), "DMA_LAST_STATUS: read fault");
+            assertEquals(0x20, ram.getInt((int) (RECORD - RAM)), "completion record: read fault");
+
+            dev.write(BAR0, 0x114, 4, 2);
+            assertEquals(1, irq.await(Duration.ofSeconds(10)).orElseThrow(), "the engine runs the next descriptor");
+            assertEquals(2, dev.read(BAR0, 0x118, 4), "DMA_COMPLETED");
+            assertEquals(1, dev.read(BAR0, 0x11C, 4), "no new error");
+            assertEquals(1, ram.getInt((int) (RECORD + 16 - RAM)), "completion record: success");
+            byte[] out = new byte[LEN];
+            ram.get((int) (DST - RAM), out);
+            assertArrayEquals(p, out);
+
+            // DEVICE_RESET leaves the engine idle and usable.
+            dev.call(new DeviceReset.Request());
+            ram.putInt((int) (RECORD + 16 - RAM), 0);
+            ram.putLong(d, SRC).putLong(d + 8, DST).putInt(d + 16, LEN).putInt(d + 20, 1)
+                    .putLong(d + 24, RECORD + 16);
+            dev.enableBusMaster();
+            dev.enableMsix();
+            dev.assignVector(0, irq.fd().fd());
+            startRing(dev);
+            dev.write(BAR0, 0x114, 4, 1);
+            assertEquals(1, irq.await(Duration.ofSeconds(10)).orElseThrow(), "the engine runs after reset");
+            assertEquals(1, ram.getInt((int) (RECORD + 16 - RAM)), "completion record after reset: success");
+            assertTrue(server.registry().scrape().contains("vfu_dma_faults_total{device=\"default\"} 1.0"),
+                    "the fault is counted");
+        }
+    }
+
+    /** Ring of 4 descriptors at RING, enabled (head = tail = 0). */
+    private static void startRing(TestDevice dev) throws Exception {
+        dev.write(BAR0, 0x100, 4, RING & 0xFFFFFFFFL);
+        dev.write(BAR0, 0x104, 4, RING >>> 32);
+        dev.write(BAR0, 0x108, 4, 4);
+        dev.write(BAR0, 0x10C, 4, 1);
     }
 
     /** Mappings of this memfd in our own process (server and client share it in this test). */
