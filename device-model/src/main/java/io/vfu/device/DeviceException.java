@@ -29,11 +29,11 @@ public final class DeviceException extends RuntimeException {
         return kind;
     }
 
-    static DeviceException invalid(String message) {
+    public static DeviceException invalid(String message) {
         return new DeviceException(Kind.INVALID_ARGUMENT, message);
     }
 
-    static DeviceException outOfRange(String message) {
+    public static DeviceException outOfRange(String message) {
         return new DeviceException(Kind.OUT_OF_RANGE, message);
     }
 }

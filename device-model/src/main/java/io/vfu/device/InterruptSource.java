@@ -1,6 +1,6 @@
 package io.vfu.device;
 
-/** The device's interrupt sources, as {@link InterruptStats} counts them (one metric label each). */
+/** The device's interrupt sources, as {@link io.vfu.device.pci.InterruptStats} counts them (one metric label each). */
 public enum InterruptSource {
     /** The INTA pin (spec "VFIO_USER_DEVICE_SET_IRQS", index VFIO_PCI_INTX_IRQ_INDEX). */
     INTX,

@@ -19,11 +19,11 @@ public record RegionInfo(int index, long size, boolean readable, boolean writabl
         }
     }
 
-    static RegionInfo absent(int index) {
+    public static RegionInfo absent(int index) {
         return new RegionInfo(index, 0, false, false, false);
     }
 
-    static RegionInfo readWrite(int index, long size) {
+    public static RegionInfo readWrite(int index, long size) {
         return new RegionInfo(index, size, true, true, false);
     }
 }

@@ -71,7 +71,9 @@ public final class VfuServer implements AutoCloseable {
     }
 
     private static void bindDeviceGauges(DeviceMetrics m, DeviceHost host) {
-        InterruptMetrics.bind(m, host.stats());
+        if (host.stats() != null) {
+            InterruptMetrics.bind(m, host.stats());
+        }
         m.functionCounter("vfu.posted.writes.dropped", "Posted writes dropped because no client was attached",
                 Tags.empty(), host, DeviceHost::postedWithoutClient);
     }

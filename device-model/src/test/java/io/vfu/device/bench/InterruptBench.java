@@ -1,11 +1,11 @@
 package io.vfu.device.bench;
 
-import io.vfu.device.DeviceConfig;
+import io.vfu.device.memmove.DeviceConfig;
 import io.vfu.device.IrqAction;
 import io.vfu.device.IrqData;
 import io.vfu.device.IrqIndex;
 import io.vfu.device.IrqTarget;
-import io.vfu.device.PciFunction;
+import io.vfu.device.memmove.MemmoveImsDevice;
 import io.vfu.device.RegionIndex;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -50,7 +50,7 @@ public class InterruptBench {
     @Param({"0", "2047"})
     public int vector;
 
-    private PciFunction dev;
+    private MemmoveImsDevice dev;
     private final ByteBuffer buf = ByteBuffer.allocateDirect(4).order(ByteOrder.LITTLE_ENDIAN);
     private long delivered;
     private IrqData.Targets appendData;
@@ -58,7 +58,7 @@ public class InterruptBench {
 
     @Setup
     public void setup() {
-        dev = new PciFunction(DeviceConfig.defaults(), (a, d) -> delivered++, () -> { });
+        dev = new MemmoveImsDevice(DeviceConfig.defaults(), (a, d) -> delivered++, () -> { });
         write(RegionIndex.CONFIG, MSIX_CONTROL, 0x8000_07FF); // MSI-X Enable
         IrqTarget t = () -> delivered++;
         // Every vector below `vector` holds a target; `vector` itself is free for the append benchmark.

@@ -1,7 +1,7 @@
 package io.vfu.server.config;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import io.vfu.device.DeviceConfig;
+import io.vfu.device.memmove.DeviceConfig;
 import java.nio.file.Path;
 
 /**

@@ -1,12 +1,15 @@
 package io.vfu.server.device;
 
-import io.vfu.device.DeviceConfig;
+import io.vfu.device.DeviceContext;
 import io.vfu.device.DeviceLock;
 import io.vfu.device.GuestMemory;
-import io.vfu.device.InterruptStats;
+import io.vfu.device.Interrupts;
 import io.vfu.device.IrqTarget;
 import io.vfu.device.MessageSink;
-import io.vfu.device.PciFunction;
+import io.vfu.device.VfioDevice;
+import io.vfu.device.memmove.DeviceConfig;
+import io.vfu.device.memmove.MemmoveImsDevice;
+import io.vfu.device.pci.InterruptStats;
 import io.vfu.server.metrics.DeviceMetrics;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -19,7 +22,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
- * One served device: the {@link PciFunction}, the lock that serialises every call into it, and the DMA worker.
+ * One served device: the {@link VfioDevice}, the lock that serialises every call into it, and its worker.
  * It outlives client sessions (spec "Client Disconnection": device state is retained); a session attaches its
  * posted-write path and guest memory while it is connected.
  */
@@ -38,7 +41,8 @@ public final class DeviceHost implements AutoCloseable {
     private final String name;
     private final ReentrantLock lock = new ReentrantLock();
     private final DeviceLock deviceLock = this::runLocked;
-    private final PciFunction function;
+    private final VfioDevice function;
+    private final Interrupts interrupts;
     private final int regionCount;
     private final int irqCount;
     private final DeviceMetrics metrics;
@@ -55,9 +59,10 @@ public final class DeviceHost implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.function = new PciFunction(config, this::postWrite, this::scheduleDma);
+        this.function = new MemmoveImsDevice(config, new Context());
+        this.interrupts = function.interrupts();
         this.regionCount = function.regionCount();
-        this.irqCount = function.irqCount();
+        this.irqCount = interrupts.count();
     }
 
     /**
@@ -82,7 +87,7 @@ public final class DeviceHost implements AutoCloseable {
     }
 
     /** Runs {@code action} on the device under its lock. */
-    public <T> T withDevice(java.util.function.Function<PciFunction, T> action) {
+    public <T> T withDevice(java.util.function.Function<VfioDevice, T> action) {
         lock.lock();
         try {
             return action.apply(function);
@@ -92,7 +97,7 @@ public final class DeviceHost implements AutoCloseable {
     }
 
     /** Runs {@code action} on the device under its lock. */
-    public void onDevice(Consumer<PciFunction> action) {
+    public void onDevice(Consumer<VfioDevice> action) {
         lock.lock();
         try {
             action.accept(function);
@@ -124,10 +129,29 @@ public final class DeviceHost implements AutoCloseable {
         }
     }
 
-    /** Ends a device call: releases the lock, then sends what the call posted. */
+    /**
+     * Ends a device call: takes the interrupt targets the call dropped (a reset, an FLR), releases the lock, then
+     * closes them and sends what the call posted.
+     */
     private void unlock() {
+        java.util.List<IrqTarget> released = interrupts.hasReleased() && lock.getHoldCount() == 1
+                ? interrupts.takeReleased() : List.of();
         lock.unlock();
+        for (IrqTarget t : released) {
+            close(t);
+        }
         flushPostedWrites();
+    }
+
+    /** Rule: a target the device let go of is closed by the server, which created it (the model never does). */
+    private static void close(IrqTarget t) {
+        if (t instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.log(Level.DEBUG, () -> "closing an interrupt target failed: " + e.getMessage());
+            }
+        }
     }
 
     /**
@@ -151,14 +175,15 @@ public final class DeviceHost implements AutoCloseable {
         }
     }
 
-    /** The device's interrupt statistics, safe to read without the lock (for metrics scrapes). */
+    /** The device's interrupt statistics, safe to read without the lock (for metrics scrapes), or null. */
     public InterruptStats stats() {
-        return function.stats();
+        return function.interruptStats();
     }
 
     /** A session connects: posted writes and DMA now reach its client; queued DMA work resumes. */
     public void attach(Attachment a) {
         attachment = a;
+        onDevice(VfioDevice::attached);
         scheduleDma();
     }
 
@@ -171,8 +196,28 @@ public final class DeviceHost implements AutoCloseable {
             if (attachment == a) {
                 attachment = null;
             }
-            return f.releaseSession();
+            List<IrqTarget> dropped = f.interrupts().releaseSession();
+            f.detached();
+            return dropped;
         });
+    }
+
+    /** What the device borrows from its host: posted writes and the worker. */
+    private final class Context implements DeviceContext {
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public MessageSink postedWrites() {
+            return DeviceHost.this::postWrite;
+        }
+
+        @Override
+        public void requestWork() {
+            scheduleDma();
+        }
     }
 
     // Called by the model under the device lock.
@@ -211,7 +256,7 @@ public final class DeviceHost implements AutoCloseable {
         }
         // Completion interrupts go out as each locked step ends (unlock()), after the data they announce.
         try {
-            function.dma().runPending(a.guestMemory(), deviceLock);
+            function.work(a.guestMemory(), deviceLock);
         } catch (RuntimeException | InternalError e) {
             // Rule: a failure in one run never ends the worker; the engine is idle again (runPending) and the
             // next doorbell or client runs it.

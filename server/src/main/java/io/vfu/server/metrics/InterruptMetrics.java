@@ -1,9 +1,9 @@
 package io.vfu.server.metrics;
 
 import io.micrometer.core.instrument.Tags;
-import io.vfu.device.InterruptCounters;
+import io.vfu.device.pci.InterruptCounters;
 import io.vfu.device.InterruptSource;
-import io.vfu.device.InterruptStats;
+import io.vfu.device.pci.InterruptStats;
 import java.util.function.ToDoubleFunction;
 
 /**

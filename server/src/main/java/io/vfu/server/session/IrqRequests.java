@@ -36,7 +36,7 @@ final class IrqRequests {
 
     DeviceGetIrqInfo.Reply info(DeviceGetIrqInfo.Request r) throws MessageException {
         int index = index(r.index());
-        IrqInfo info = host.withDevice(d -> d.irqInfo(index));
+        IrqInfo info = host.withDevice(d -> d.interrupts().info(index));
         long flags = (info.eventfd() ? DeviceGetIrqInfo.FLAG_EVENTFD : 0)
                 | (info.maskable() ? DeviceGetIrqInfo.FLAG_MASKABLE : 0)
                 | (info.automasked() ? DeviceGetIrqInfo.FLAG_AUTOMASKED : 0)
@@ -74,7 +74,7 @@ final class IrqRequests {
         };
         List<IrqTarget> dropped;
         try {
-            dropped = host.withDevice(d -> d.setIrqs(index, action, r.start(), r.count(), data));
+            dropped = host.withDevice(d -> d.interrupts().set(index, action, r.start(), r.count(), data));
         } catch (RuntimeException e) {
             created.forEach(EventFdTarget::close);
             throw e;

@@ -1,7 +1,7 @@
 package io.vfu.server.session;
 
 import io.vfu.device.DeviceException;
-import io.vfu.device.IrqTarget;
+import io.vfu.device.VfioDevice;
 import io.vfu.protocol.Capabilities;
 import io.vfu.protocol.Command;
 import io.vfu.protocol.DeviceFeature;
@@ -187,8 +187,8 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
                 reply(h, new DmaMap.Reply());
             }
             case DmaUnmap.Request r -> reply(h, dmaMapRequests.unmap(r));
-            case DeviceGetInfo.Request r -> reply(h, host.withDevice(d -> DeviceGetInfo.Reply.of(
-                    DeviceGetInfo.FLAG_RESET | DeviceGetInfo.FLAG_PCI, d.regionCount(), d.irqCount())));
+            case DeviceGetInfo.Request r -> reply(h, DeviceGetInfo.Reply.of(
+                    DeviceGetInfo.FLAG_RESET | DeviceGetInfo.FLAG_PCI, host.regionCount(), host.irqCount()));
             case DeviceGetRegionInfo.Request r -> reply(h, regions.info(r));
             case DeviceGetRegionIoFds.Request r -> reply(h, regions.ioFds(r));
             case DeviceGetIrqInfo.Request r -> reply(h, irqRequests.info(r));
@@ -202,8 +202,7 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
             case RegionWriteMulti.Request r ->
                     throw new IllegalStateException("REGION_WRITE_MULTI bypassed the lent path");
             case DeviceReset.Request r -> {
-                List<IrqTarget> dropped = host.withDevice(d -> d.reset());
-                dropped.forEach(EventFdTarget::release);
+                host.onDevice(VfioDevice::reset); // the targets it drops are closed as the call ends
                 reply(h, new DeviceReset.Reply());
             }
             // Migration is not implemented: answer as kernel vfio does for an unknown feature, which QEMU reads

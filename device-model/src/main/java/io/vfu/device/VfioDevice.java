@@ -1,0 +1,65 @@
+package io.vfu.device;
+
+import java.nio.ByteBuffer;
+
+/**
+ * A device served over vfio-user: what the server calls. Implement it (usually with the PCI toolkit in
+ * {@link io.vfu.device.pci}), create it from a {@link VfioDeviceFactory}, and the server brings transport,
+ * sessions, DMA, metrics and security.
+ *
+ * <h2>Threading</h2>
+ * The server serialises every call under one device lock, so an implementation needs no locking of its own.
+ * The one exception is {@link #work}, which runs on the device's worker without the lock and re-takes it
+ * through the {@link DeviceLock} it is given.
+ *
+ * <h2>Errors</h2>
+ * A bad request throws {@link DeviceException}, which the server answers with the matching errno. The read and
+ * write paths should allocate nothing: they are the hot path.
+ */
+public interface VfioDevice {
+
+    /** Number of regions (PCI: BAR0-5, ROM, CONFIG, VGA, as {@link RegionIndex}); fixed for the lifetime. */
+    int regionCount();
+
+    /** What region {@code index} is (spec "VFIO_USER_DEVICE_GET_REGION_INFO"). */
+    RegionInfo regionInfo(int index);
+
+    /** Fills {@code dst} (position to limit) from region {@code region} at {@code offset}. */
+    void read(int region, long offset, ByteBuffer dst);
+
+    /** Writes {@code src} (position to limit) to region {@code region} at {@code offset}. */
+    void write(int region, long offset, ByteBuffer src);
+
+    /** The device's interrupt indexes. */
+    Interrupts interrupts();
+
+    /**
+     * Device reset (spec "VFIO_USER_DEVICE_RESET", what QEMU sends on a machine reset): back to power-on state.
+     * Targets the reset drops come back through {@link Interrupts#takeReleased()}.
+     */
+    void reset();
+
+    /**
+     * Background work the device asked for with {@link DeviceContext#requestWork()} (a DMA engine's ring), run on
+     * the device's own worker thread without the device lock. {@code memory} may block (message DMA), so the
+     * lock is taken through {@code lock} only for short steps. Does nothing by default.
+     */
+    default void work(GuestMemory memory, DeviceLock lock) {
+    }
+
+    /**
+     * Interrupt statistics for metrics, if the device keeps the toolkit's (read from any thread without the lock);
+     * null otherwise.
+     */
+    default io.vfu.device.pci.InterruptStats interruptStats() {
+        return null;
+    }
+
+    /** A client completed VERSION and now drives the device. */
+    default void attached() {
+    }
+
+    /** The client went away; its interrupt targets and DMA windows are already gone. Device state stays. */
+    default void detached() {
+    }
+}
