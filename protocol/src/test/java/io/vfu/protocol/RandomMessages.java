@@ -41,14 +41,10 @@ final class RandomMessages {
         return Long.compareUnsigned(v, -1L - len) > 0 ? 0 : v;
     }
 
-    private long pow2() {
-        return 1L << r.nextInt(40);
-    }
-
     Sample next() {
         int kind = r.nextInt(36);
         return switch (kind) {
-            case 0 -> new Sample(new Version.Request(r.nextInt(3), r.nextInt(65536), caps()), 0);
+            case 0 -> new Sample(new Version.Request(r.nextInt(3), r.nextInt(65536), requestCaps()), 0);
             case 1 -> {
                 Capabilities c = caps();
                 int fds = c.twinSocket().filter(Capabilities.TwinSocket::supported)
@@ -124,16 +120,25 @@ final class RandomMessages {
         };
     }
 
+    /** Capabilities within their bounds (CapabilityBounds): what a sane peer may send. */
     Capabilities caps() {
         Optional<Capabilities.Migration> mig = r.nextBoolean()
-                ? Optional.of(new Capabilities.Migration(pow2(), r.nextLong() >>> 1)) : Optional.empty();
+                ? Optional.of(new Capabilities.Migration(4096L << r.nextInt(28), 1 + (r.nextLong() >>> 2)))
+                : Optional.empty();
         Optional<Capabilities.TwinSocket> twin = switch (r.nextInt(3)) {
             case 0 -> Optional.empty();
             case 1 -> Optional.of(new Capabilities.TwinSocket(r.nextBoolean(), OptionalInt.empty()));
             default -> Optional.of(new Capabilities.TwinSocket(true, OptionalInt.of(r.nextInt(4))));
         };
-        return new Capabilities(r.nextInt(Integer.MAX_VALUE), r.nextLong() >>> 1, r.nextLong() >>> 1,
-                r.nextLong() >>> 1, mig, r.nextBoolean(), twin);
+        return new Capabilities(r.nextInt(254), 8 + (r.nextLong() >>> 2), 1 + (r.nextLong() >>> 2),
+                4096 | ((r.nextLong() >>> 1) & ~4095L), mig, r.nextBoolean(), twin);
+    }
+
+    /** As {@link #caps()} without a twin_socket fd_index, which only a reply may carry. */
+    Capabilities requestCaps() {
+        Capabilities c = caps();
+        return c.withTwinSocket(c.twinSocket().map(t -> new Capabilities.TwinSocket(t.supported(),
+                OptionalInt.empty())));
     }
 
     private Sample regionInfoReply() {

@@ -345,6 +345,27 @@ class ServerSessionTest {
     }
 
     @Test
+    void aVersionWithANonsenseCapabilityIsEinvalAndTheClientMayProposeAgain() throws Exception {
+        try (VfioUserClient c = VfioUserClient.connect(socket, DmaHandler.refuseAll())) {
+            // A max_data_xfer_size of 0 would leave a session that answers every access E2BIG.
+            ExecutionException e = assertThrows(ExecutionException.class, () -> c.version(0, 0,
+                    TestDevice.QEMU_CAPS.replace("\"max_data_xfer_size\":1048576", "\"max_data_xfer_size\":0"))
+                    .get(5, TimeUnit.SECONDS));
+            assertEquals(Errno.EINVAL.code(), ((ErrorReplyException) e.getCause()).errno());
+            // Without the 4 KiB page size there is no DMA page both sides map.
+            e = assertThrows(ExecutionException.class, () -> c.version(0, 0,
+                    TestDevice.QEMU_CAPS.replace("\"pgsizes\":4096", "\"pgsizes\":8192")).get(5, TimeUnit.SECONDS));
+            assertEquals(Errno.EINVAL.code(), ((ErrorReplyException) e.getCause()).errno());
+            try (Frame f = c.version(0, 0, TestDevice.QEMU_CAPS).get(5, TimeUnit.SECONDS)) {
+                assertFalse(f.header().isError(), "QEMU 11's own proposal is served after the refusals");
+            }
+            try (Frame f = c.call(Command.REGION_READ, TestDevice.payload(new RegionRead.Request(0, BAR0, 4)))) {
+                assertEquals(4 + 16, f.payloadBytes().length, "a 4-byte access is served");
+            }
+        }
+    }
+
+    @Test
     void aSessionLeaksNoFdsOrMappings() throws Exception {
         // Warm up once so lazily opened JDK/native fds are not counted against the session.
         try (TestDevice d = TestDevice.open(socket, DmaHandler.refuseAll())) {
