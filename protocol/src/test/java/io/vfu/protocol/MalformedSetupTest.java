@@ -64,6 +64,15 @@ class MalformedSetupTest {
         void fdAttached() {
             assertErrno(EINVAL, unmap, 1, L);
         }
+
+        /** As Linux VFIO_DMA_UNMAP_FLAG_ALL: unmap-all names no range, so address and size must be zero. */
+        @Test
+        void unmapAllWithAnAddressOrASize() {
+            byte[] all = Vectors.named("DMA_UNMAP request, unmap all").bytes();
+            assertErrno(EINVAL, setU64(all, 24, 0x1000), 0, L);
+            assertErrno(EINVAL, setU64(all, 32, 0x1000), 0, L);
+            assertErrno(EINVAL, setU64(setU64(all, 24, 0x1_0000_0000L), 32, 0x4000_0000L), 0, L);
+        }
     }
 
     @Nested

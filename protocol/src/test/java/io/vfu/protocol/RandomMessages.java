@@ -59,8 +59,8 @@ final class RandomMessages {
             case 3 -> new Sample(new DmaMap.Reply(), 0);
             case 4, 5 -> {
                 boolean all = r.nextBoolean();
-                long size = all ? r.nextLong() : 1 + (r.nextLong() >>> 1);
-                long addr = all ? r.nextLong() : base(size);
+                long size = all ? 0 : 1 + (r.nextLong() >>> 1);
+                long addr = all ? 0 : base(size);
                 long argsz = 24 + u32Max(1000);
                 long flags = all ? DmaUnmap.FLAG_UNMAP_ALL : 0;
                 yield new Sample(kind == 4 ? new DmaUnmap.Request(argsz, flags, addr, size)

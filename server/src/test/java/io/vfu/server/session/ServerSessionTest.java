@@ -18,6 +18,7 @@ import io.vfu.protocol.DeviceGetRegionInfo;
 import io.vfu.protocol.DeviceSetIrqs;
 import io.vfu.protocol.DmaMap;
 import io.vfu.protocol.DmaRead;
+import io.vfu.protocol.DmaUnmap;
 import io.vfu.protocol.Errno;
 import io.vfu.protocol.RegionWriteMulti;
 import io.vfu.protocol.FeatureData;
@@ -362,6 +363,20 @@ class ServerSessionTest {
             try (Frame f = c.call(Command.REGION_READ, TestDevice.payload(new RegionRead.Request(0, BAR0, 4)))) {
                 assertEquals(4 + 16, f.payloadBytes().length, "a 4-byte access is served");
             }
+        }
+    }
+
+    @Test
+    void unmapAllWithAnAddressOrSizeIsEinvalAndUnmapsNothing() throws Exception {
+        try (TestDevice d = TestDevice.open(socket, DmaHandler.refuseAll())) {
+            d.call(new DmaMap.Request(32, DmaMap.FLAG_READ, 0, 0x100000, 0x1000));
+            assertEquals(Errno.EINVAL.code(), errno(() -> d.call(new DmaUnmap.Request(24, DmaUnmap.FLAG_UNMAP_ALL,
+                    0x100000, 0x1000))));
+            assertEquals(Errno.EINVAL.code(), errno(() -> d.call(new DmaUnmap.Request(24, DmaUnmap.FLAG_UNMAP_ALL,
+                    0, 0x1000))));
+            // The window is still there: unmapping it exactly succeeds, and QEMU's unmap-all (0, 0) still works.
+            d.call(new DmaUnmap.Request(24, 0, 0x100000, 0x1000));
+            d.call(new DmaUnmap.Request(24, DmaUnmap.FLAG_UNMAP_ALL, 0, 0));
         }
     }
 
