@@ -53,8 +53,9 @@ final class RandomMessages {
             }
             case 2 -> {
                 long size = 1 + (r.nextLong() >>> 1);
-                yield new Sample(new DmaMap.Request(32, r.nextInt(4), r.nextLong(), base(size), size),
-                        r.nextInt(2));
+                int fds = r.nextInt(2);
+                long mode = fds == 0 ? 0 : new long[] {0, DmaMap.FLAG_MMAP, DmaMap.FLAG_FILE_IO}[r.nextInt(3)];
+                yield new Sample(new DmaMap.Request(32, r.nextInt(4) | mode, r.nextLong(), base(size), size), fds);
             }
             case 3 -> new Sample(new DmaMap.Reply(), 0);
             case 4, 5 -> {

@@ -367,6 +367,26 @@ class ServerSessionTest {
     }
 
     @Test
+    void aDmaMapNamingTheMmapOrFileIoAccessModeIsMappedAndWithoutAnFdRefused() throws Exception {
+        try (io.vfu.server.nativeio.OwnedFd ram = io.vfu.server.nativeio.MemFd.create("ram", 1 << 16);
+             TestDevice d = TestDevice.open(socket, DmaHandler.refuseAll())) {
+            long rw = DmaMap.FLAG_READ | DmaMap.FLAG_WRITE;
+            long before = mappingsOf(ram);
+            // libvfio-user clients set the mmap mode (bit 2) on every map that carries an fd.
+            d.call(new DmaMap.Request(32, rw | DmaMap.FLAG_MMAP, 0, 0x100000, 0x8000), ram.fd());
+            assertEquals(before + 1, mappingsOf(ram), "the mmap mode is mapped");
+            // File I/O mode (bit 3) on an fd that mmaps: the same bytes, so it is mapped too.
+            d.call(new DmaMap.Request(32, rw | DmaMap.FLAG_FILE_IO, 0, 0x200000, 0x8000), ram.fd());
+            assertEquals(before + 2, mappingsOf(ram), "the file I/O mode is served through a mapping");
+            assertEquals(Errno.EINVAL.code(), errno(() -> d.call(new DmaMap.Request(32, rw | DmaMap.FLAG_MMAP,
+                    0, 0x300000, 0x1000))), "an access mode without an fd");
+            assertEquals(Errno.EINVAL.code(), errno(() -> d.call(new DmaMap.Request(32, rw | 0x10, 0, 0x300000,
+                    0x1000), ram.fd())), "an undefined flag bit");
+            assertEquals(0x31554656L, d.read(BAR0, 0, 4));
+        }
+    }
+
+    @Test
     void unmapAllWithAnAddressOrSizeIsEinvalAndUnmapsNothing() throws Exception {
         try (TestDevice d = TestDevice.open(socket, DmaHandler.refuseAll())) {
             d.call(new DmaMap.Request(32, DmaMap.FLAG_READ, 0, 0x100000, 0x1000));
@@ -378,6 +398,11 @@ class ServerSessionTest {
             d.call(new DmaUnmap.Request(24, 0, 0x100000, 0x1000));
             d.call(new DmaUnmap.Request(24, DmaUnmap.FLAG_UNMAP_ALL, 0, 0));
         }
+    }
+
+    private static long mappingsOf(io.vfu.server.nativeio.OwnedFd memfd) throws Exception {
+        String target = Files.readSymbolicLink(Path.of("/proc/self/fd/" + memfd.fd())).toString();
+        return Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.contains(target)).count();
     }
 
     @Test
