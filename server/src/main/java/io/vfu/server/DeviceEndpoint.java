@@ -6,6 +6,8 @@ import io.vfu.server.session.Session;
 import io.vfu.server.transport.AcceptLoop;
 import io.vfu.server.transport.Connection;
 import io.vfu.server.transport.PeerCredentials;
+import io.vfu.server.transport.PeerPolicy;
+import io.vfu.server.transport.SocketAccess;
 import io.vfu.server.transport.TransportLimits;
 import io.vfu.server.transport.UnixSocketListener;
 import io.vfu.server.transport.UnixSocketTransport;
@@ -14,7 +16,6 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -41,7 +42,8 @@ public final class DeviceEndpoint implements AutoCloseable {
 
     private final DeviceHost host;
     private final Path socket;
-    private final Set<Long> allowedUids;
+    private final SocketAccess access;
+    private final PeerPolicy peerPolicy;
     /** The client being served and a future that completes once its session has been cleaned up. */
     private record Active(Connection connection, CompletableFuture<Void> ended) {
     }
@@ -54,17 +56,18 @@ public final class DeviceEndpoint implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean closed;
 
-    public DeviceEndpoint(DeviceHost host, Path socket, Set<Long> allowedUids) {
+    public DeviceEndpoint(DeviceHost host, Path socket, SocketAccess access, PeerPolicy peerPolicy) {
         this.host = host;
         this.socket = socket;
-        this.allowedUids = Set.copyOf(allowedUids);
+        this.access = access;
+        this.peerPolicy = peerPolicy;
         this.admitter = java.util.concurrent.Executors.newSingleThreadExecutor(
                 Thread.ofVirtual().name("vfu-admit-" + host.name()).factory());
     }
 
-    /** Binds the socket (mode 0600) and has {@code loop} accept its clients. */
+    /** Binds the socket (with its mode and group) and has {@code loop} accept its clients. */
     public void start(AcceptLoop loop) throws IOException {
-        listener = UnixSocketListener.bind(socket);
+        listener = UnixSocketListener.bind(socket, access);
         acceptLoop = loop;
         loop.register(listener, this::accepted);
     }
@@ -126,9 +129,10 @@ public final class DeviceEndpoint implements AutoCloseable {
 
     private void admit(UnixSocketTransport t) throws IOException {
         PeerCredentials peer = t.peerCredentials();
-        // Rule: only the server's own UID, or UIDs the config allows, may drive a device.
-        if (!peer.isSameUser() && !allowedUids.contains(peer.uid())) {
-            LOG.log(Level.WARNING, host.name() + ": refused peer uid " + peer.uid() + " pid " + peer.pid());
+        // Rule: only the server's own UID, or UIDs and GIDs the config allows, may drive a device.
+        if (!peerPolicy.admits(peer)) {
+            LOG.log(Level.WARNING, host.name() + ": refused peer uid " + peer.uid() + " gid " + peer.gid()
+                    + " pid " + peer.pid());
             host.metrics().sessionRefused();
             t.close();
             return;
