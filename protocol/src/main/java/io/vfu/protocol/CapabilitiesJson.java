@@ -17,7 +17,8 @@ import java.util.OptionalInt;
  *
  * <p>Decoding rules (EINVAL for each): the text is one JSON object with nothing after it, no duplicate keys;
  * {@code capabilities} and {@code migration}/{@code twin_socket}, when present, are objects; numbers are
- * non-negative integers (max_msg_fds fits an int); booleans are booleans. Absent keys take the spec defaults.
+ * non-negative integers (max_msg_fds fits an int) within {@link CapabilityBounds}; booleans are booleans.
+ * Absent keys take the spec defaults.
  * Unknown keys are ignored (forward compatibility, as the spec's minor versions add keys), and we never
  * write any, because QEMU warns about keys it does not know.
  *
@@ -58,13 +59,15 @@ final class CapabilitiesJson {
         if (maxMsgFds > Integer.MAX_VALUE) {
             throw Checks.inval("VERSION: max_msg_fds " + maxMsgFds + " is too large");
         }
-        return new Capabilities((int) maxMsgFds,
+        Capabilities c = new Capabilities((int) maxMsgFds,
                 number(caps, "max_data_xfer_size", Capabilities.DEFAULT_MAX_DATA_XFER_SIZE),
                 number(caps, "max_dma_maps", Capabilities.DEFAULT_MAX_DMA_MAPS),
                 number(caps, "pgsizes", Capabilities.DEFAULT_PGSIZES),
                 migration(caps.get("migration")),
                 bool(caps, "write_multiple"),
                 twinSocket(caps.get("twin_socket")));
+        CapabilityBounds.check(c);
+        return c;
     }
 
     static byte[] write(Capabilities c) {

@@ -7,15 +7,25 @@ import java.nio.ByteBuffer;
  * Request payload: {@code argsz u32, flags u32, offset u64, address u64, size u64} (32 bytes); the reply
  * has no payload.
  *
- * <p>Errors (all EINVAL): payload not 32 bytes, argsz not 32, unknown flag bits, size zero, address + size
- * wrapping, more than one fd. One fd means the range can be mmap'ed at {@code offset}; none means DMA goes
- * through DMA_READ/DMA_WRITE.
+ * <p>Flags: the spec defines readable (bit 0) and writeable (bit 1). libvfio-user's {@code include/vfio-user.h}
+ * adds an access mode for the fd a map carries: {@link #FLAG_MMAP} (bit 2, {@code VFIO_USER_F_DMA_REGION_MMAP},
+ * "mmap the fd", what the fd alone has always meant) and {@link #FLAG_FILE_IO} (bit 3, reach the memory by
+ * pread/pwrite on the fd, for fds that cannot be mmap'd such as {@code /proc/PID/mem}). An access mode
+ * describes an fd, so it comes with exactly one, and a map has at most one mode.
+ *
+ * <p>Errors (all EINVAL): payload not 32 bytes, argsz not 32, other flag bits, size zero, address + size
+ * wrapping, more than one fd, an access mode without an fd, both access modes. One fd means the range can be
+ * reached through that fd at {@code offset}; none means DMA goes through DMA_READ/DMA_WRITE.
  */
 public final class DmaMap {
 
     public static final int SIZE = 32;
     public static final long FLAG_READ = 1;
     public static final long FLAG_WRITE = 2;
+    /** libvfio-user {@code VFIO_USER_F_DMA_REGION_MMAP}: the server is to mmap the fd. */
+    public static final long FLAG_MMAP = 4;
+    /** libvfio-user's file I/O access mode: the server is to pread/pwrite the fd. */
+    public static final long FLAG_FILE_IO = 8;
 
     private DmaMap() {
     }
@@ -83,14 +93,22 @@ public final class DmaMap {
         if (r.argsz() != SIZE) {
             throw Checks.inval("DMA_MAP: argsz " + r.argsz() + " is not " + SIZE);
         }
-        Checks.onlyBits(r.flags(), FLAG_READ | FLAG_WRITE, "DMA_MAP");
+        Checks.onlyBits(r.flags(), FLAG_READ | FLAG_WRITE | FLAG_MMAP | FLAG_FILE_IO, "DMA_MAP");
         if (r.size() == 0) {
             throw Checks.inval("DMA_MAP: size is zero");
         }
         Checks.noWrap(r.address(), r.size(), "DMA_MAP");
-        // Rule: at most one fd, the mmap-able backing of the range.
+        // Rule: at most one fd, the backing of the range.
         if (fdCount > 1) {
             throw Checks.inval("DMA_MAP: carries " + fdCount + " fds, expected 0 or 1");
+        }
+        long mode = r.flags() & (FLAG_MMAP | FLAG_FILE_IO);
+        // Rule: one access mode at most; it says how to use the fd, so it needs one.
+        if (mode == (FLAG_MMAP | FLAG_FILE_IO)) {
+            throw Checks.inval("DMA_MAP: both the mmap and the file I/O access mode");
+        }
+        if (mode != 0 && fdCount == 0) {
+            throw Checks.inval("DMA_MAP: access mode 0x" + Long.toHexString(mode) + " without an fd");
         }
         return r;
     }

@@ -8,8 +8,9 @@ import java.nio.ByteBuffer;
  *
  * <p>Flags: the spec calls them unused, but QEMU sends {@link #FLAG_UNMAP_ALL} (2, the kernel's
  * {@code VFIO_DMA_UNMAP_FLAG_ALL}); we accept it. Bit 0 (the removed dirty-bitmap request) and any other bit
- * is EINVAL. Errors (EINVAL): payload not 24 bytes, argsz below 24, fds attached, and without UNMAP_ALL a zero
- * size or a wrapping range.
+ * is EINVAL. Errors (EINVAL): payload not 24 bytes, argsz below 24, fds attached; with UNMAP_ALL a nonzero
+ * address or size (as Linux {@code vfio_dma_do_unmap} answers; QEMU sends both zero); without it a zero size
+ * or a wrapping range.
  */
 public final class DmaUnmap {
 
@@ -99,7 +100,13 @@ public final class DmaUnmap {
 
     private static void check(long flags, long address, long size) throws MessageException {
         Checks.onlyBits(flags, FLAG_UNMAP_ALL, "DMA_UNMAP");
-        if ((flags & FLAG_UNMAP_ALL) == 0) {
+        if ((flags & FLAG_UNMAP_ALL) != 0) {
+            // Rule: unmap-all names no range, so it carries none.
+            if (address != 0 || size != 0) {
+                throw Checks.inval("DMA_UNMAP: unmap-all with address 0x" + Long.toHexString(address)
+                        + " size 0x" + Long.toHexString(size));
+            }
+        } else {
             if (size == 0) {
                 throw Checks.inval("DMA_UNMAP: size is zero");
             }

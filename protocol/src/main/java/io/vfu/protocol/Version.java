@@ -8,7 +8,8 @@ import java.nio.ByteBuffer;
  * defaults. We always send the JSON.
  *
  * <p>Errors (EINVAL): payload under 4 bytes; version data whose last byte is not NUL or with a NUL before the
- * end; malformed JSON. Fds: a request carries none; a reply carries none unless it enables twin-socket
+ * end; malformed JSON; a capability outside its bounds ({@link CapabilityBounds}); a request naming a
+ * twin_socket fd_index. Fds: a request carries none; a reply carries none unless it enables twin-socket
  * mode, in which case fd_index must name one of the received fds.
  */
 public final class Version {
@@ -75,7 +76,12 @@ public final class Version {
     static Version.Request decodeRequest(Payload p, int fdCount) throws MessageException {
         p.requireAtLeast(FIXED, "VERSION");
         Checks.noFds(fdCount, "VERSION");
-        return new Version.Request(p.u16(0), p.u16(2), capabilities(p));
+        Version.Request r = new Version.Request(p.u16(0), p.u16(2), capabilities(p));
+        // Rule (spec, twin_socket table): fd_index is "only valid in the reply message".
+        if (r.capabilities().twinSocket().map(t -> t.fdIndex().isPresent()).orElse(false)) {
+            throw Checks.inval("VERSION: twin_socket fd_index in a request");
+        }
+        return r;
     }
 
     static Version.Reply decodeReply(Payload p, int fdCount) throws MessageException {

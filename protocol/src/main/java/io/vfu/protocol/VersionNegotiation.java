@@ -16,7 +16,8 @@ import java.util.OptionalInt;
  *   <li>max_msg_fds: what we receive, our own limit (clamped).</li>
  *   <li>max_data_xfer_size: the smaller of ours and the client's, because QEMU uses the reply's value for both
  *       directions (it bounds our DMA_READ/WRITE too).</li>
- *   <li>max_dma_maps: the smaller; pgsizes: the intersection, which must not be empty (else close).</li>
+ *   <li>max_dma_maps: the smaller; pgsizes: the intersection, which must not be empty (else EINVAL: our
+ *       server maps 4 KiB pages, so a client without the 4 KiB bit is refused).</li>
  *   <li>migration, write_multiple, twin_socket: only when both sides offer them, so the reply's capability
  *       set is a subset of the client's. The numeric limits are always written (see
  *       {@link CapabilitiesJson}); they describe the sender, not a feature.</li>
@@ -44,19 +45,25 @@ public final class VersionNegotiation {
     }
 
     /** Negotiates against our own version {@link #MAJOR}.{@link #MINOR}. */
-    public static Result negotiate(Version.Request client, Capabilities server) throws FramingException {
+    public static Result negotiate(Version.Request client, Capabilities server)
+            throws FramingException, MessageException {
         return negotiate(client, MAJOR, MINOR, server);
     }
 
+    /**
+     * @throws FramingException a major we do not speak: the session is closed
+     * @throws MessageException EINVAL when the client's page sizes share none with ours
+     */
     public static Result negotiate(Version.Request client, int major, int minor, Capabilities server)
-            throws FramingException {
+            throws FramingException, MessageException {
         if (client.major() != major) {
             throw new FramingException("client proposes major " + client.major() + ", we speak " + major);
         }
         Capabilities c = client.capabilities();
         long pgsizes = c.pgsizes() & server.pgsizes();
+        // Rule: a client whose DMA pages we cannot map gets EINVAL, which says why; it may propose again.
         if (pgsizes == 0) {
-            throw new FramingException("no common DMA page size (client 0x" + Long.toHexString(c.pgsizes())
+            throw Checks.inval("VERSION: no common DMA page size (client 0x" + Long.toHexString(c.pgsizes())
                     + ", server 0x" + Long.toHexString(server.pgsizes()) + ")");
         }
         int maxMsgFds = Math.min(server.maxMsgFds(), QEMU_MAX_MSG_FDS);

@@ -22,7 +22,27 @@ class MalformedSetupTest {
 
         @Test
         void unknownFlagBit() {
-            assertErrno(EINVAL, setU32(map, 20, 4), 1, L);
+            for (long bit : new long[] {0x10, 0x100, 0x8000_0000L}) {
+                assertErrno(EINVAL, setU32(map, 20, 3 | bit), 1, L);
+            }
+        }
+
+        /** libvfio-user's VFIO_USER_F_DMA_REGION_MMAP (bit 2): "mmap the fd"; it names the fd it comes with. */
+        @Test
+        void mmapAccessModeNeedsTheFdItDescribes() throws ProtocolException {
+            byte[] mmap = setU32(map, 20, 3 | 4);
+            assertEquals(new DmaMap.Request(32, 7, 0x1000, 0x1_0000_0000L, 0x4000_0000L), Vectors.decode(mmap, 1, L));
+            assertErrno(EINVAL, mmap, 0, L);
+        }
+
+        /** Bit 3, file I/O on the fd (pread/pwrite), likewise describes an fd; it excludes the mmap mode. */
+        @Test
+        void fileIoAccessModeNeedsTheFdItDescribesAndExcludesMmap() throws ProtocolException {
+            byte[] fileIo = setU32(map, 20, 1 | 8);
+            assertEquals(new DmaMap.Request(32, 9, 0x1000, 0x1_0000_0000L, 0x4000_0000L),
+                    Vectors.decode(fileIo, 1, L));
+            assertErrno(EINVAL, fileIo, 0, L);
+            assertErrno(EINVAL, setU32(map, 20, 3 | 4 | 8), 1, L);
         }
 
         @Test
@@ -63,6 +83,15 @@ class MalformedSetupTest {
         @Test
         void fdAttached() {
             assertErrno(EINVAL, unmap, 1, L);
+        }
+
+        /** As Linux VFIO_DMA_UNMAP_FLAG_ALL: unmap-all names no range, so address and size must be zero. */
+        @Test
+        void unmapAllWithAnAddressOrASize() {
+            byte[] all = Vectors.named("DMA_UNMAP request, unmap all").bytes();
+            assertErrno(EINVAL, setU64(all, 24, 0x1000), 0, L);
+            assertErrno(EINVAL, setU64(all, 32, 0x1000), 0, L);
+            assertErrno(EINVAL, setU64(setU64(all, 24, 0x1_0000_0000L), 32, 0x4000_0000L), 0, L);
         }
     }
 

@@ -41,14 +41,10 @@ final class RandomMessages {
         return Long.compareUnsigned(v, -1L - len) > 0 ? 0 : v;
     }
 
-    private long pow2() {
-        return 1L << r.nextInt(40);
-    }
-
     Sample next() {
         int kind = r.nextInt(36);
         return switch (kind) {
-            case 0 -> new Sample(new Version.Request(r.nextInt(3), r.nextInt(65536), caps()), 0);
+            case 0 -> new Sample(new Version.Request(r.nextInt(3), r.nextInt(65536), requestCaps()), 0);
             case 1 -> {
                 Capabilities c = caps();
                 int fds = c.twinSocket().filter(Capabilities.TwinSocket::supported)
@@ -57,14 +53,15 @@ final class RandomMessages {
             }
             case 2 -> {
                 long size = 1 + (r.nextLong() >>> 1);
-                yield new Sample(new DmaMap.Request(32, r.nextInt(4), r.nextLong(), base(size), size),
-                        r.nextInt(2));
+                int fds = r.nextInt(2);
+                long mode = fds == 0 ? 0 : new long[] {0, DmaMap.FLAG_MMAP, DmaMap.FLAG_FILE_IO}[r.nextInt(3)];
+                yield new Sample(new DmaMap.Request(32, r.nextInt(4) | mode, r.nextLong(), base(size), size), fds);
             }
             case 3 -> new Sample(new DmaMap.Reply(), 0);
             case 4, 5 -> {
                 boolean all = r.nextBoolean();
-                long size = all ? r.nextLong() : 1 + (r.nextLong() >>> 1);
-                long addr = all ? r.nextLong() : base(size);
+                long size = all ? 0 : 1 + (r.nextLong() >>> 1);
+                long addr = all ? 0 : base(size);
                 long argsz = 24 + u32Max(1000);
                 long flags = all ? DmaUnmap.FLAG_UNMAP_ALL : 0;
                 yield new Sample(kind == 4 ? new DmaUnmap.Request(argsz, flags, addr, size)
@@ -124,16 +121,25 @@ final class RandomMessages {
         };
     }
 
+    /** Capabilities within their bounds (CapabilityBounds): what a sane peer may send. */
     Capabilities caps() {
         Optional<Capabilities.Migration> mig = r.nextBoolean()
-                ? Optional.of(new Capabilities.Migration(pow2(), r.nextLong() >>> 1)) : Optional.empty();
+                ? Optional.of(new Capabilities.Migration(4096L << r.nextInt(28), 1 + (r.nextLong() >>> 2)))
+                : Optional.empty();
         Optional<Capabilities.TwinSocket> twin = switch (r.nextInt(3)) {
             case 0 -> Optional.empty();
             case 1 -> Optional.of(new Capabilities.TwinSocket(r.nextBoolean(), OptionalInt.empty()));
             default -> Optional.of(new Capabilities.TwinSocket(true, OptionalInt.of(r.nextInt(4))));
         };
-        return new Capabilities(r.nextInt(Integer.MAX_VALUE), r.nextLong() >>> 1, r.nextLong() >>> 1,
-                r.nextLong() >>> 1, mig, r.nextBoolean(), twin);
+        return new Capabilities(r.nextInt(254), 8 + (r.nextLong() >>> 2), 1 + (r.nextLong() >>> 2),
+                4096 | ((r.nextLong() >>> 1) & ~4095L), mig, r.nextBoolean(), twin);
+    }
+
+    /** As {@link #caps()} without a twin_socket fd_index, which only a reply may carry. */
+    Capabilities requestCaps() {
+        Capabilities c = caps();
+        return c.withTwinSocket(c.twinSocket().map(t -> new Capabilities.TwinSocket(t.supported(),
+                OptionalInt.empty())));
     }
 
     private Sample regionInfoReply() {

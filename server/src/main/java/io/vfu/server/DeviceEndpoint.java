@@ -8,6 +8,8 @@ import io.vfu.server.session.Session;
 import io.vfu.server.transport.AcceptLoop;
 import io.vfu.server.transport.Connection;
 import io.vfu.server.transport.PeerCredentials;
+import io.vfu.server.transport.PeerPolicy;
+import io.vfu.server.transport.SocketAccess;
 import io.vfu.server.transport.TransportLimits;
 import io.vfu.server.transport.UnixSocketListener;
 import io.vfu.server.transport.UnixSocketTransport;
@@ -16,7 +18,6 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -51,7 +52,8 @@ public final class DeviceEndpoint implements AutoCloseable {
 
     private final DeviceHost host;
     private final Path socket;
-    private final Set<Long> allowedUids;
+    private final SocketAccess access;
+    private final PeerPolicy peerPolicy;
     private final ServerLimits limits;
     private final MappingBudget mappings;
     /** The client being served and a future that completes once its session has been cleaned up. */
@@ -67,22 +69,26 @@ public final class DeviceEndpoint implements AutoCloseable {
     private volatile boolean closed;
 
     /**
-     * @param mappings the process's budget of mappings for direct DMA, shared with every other device
+     * @param access     the socket file's mode and group
+     * @param peerPolicy which peers (by SO_PEERCRED uid/gid) may drive the device
+     * @param limits     bounds on waiting for clients and on what one session may map
+     * @param mappings   the process's budget of mappings for direct DMA, shared with every other device
      */
-    public DeviceEndpoint(DeviceHost host, Path socket, Set<Long> allowedUids, ServerLimits limits,
-            MappingBudget mappings) {
+    public DeviceEndpoint(DeviceHost host, Path socket, SocketAccess access, PeerPolicy peerPolicy,
+            ServerLimits limits, MappingBudget mappings) {
         this.host = host;
         this.socket = socket;
-        this.allowedUids = Set.copyOf(allowedUids);
+        this.access = access;
+        this.peerPolicy = peerPolicy;
         this.limits = limits;
         this.mappings = mappings;
         this.admitter = java.util.concurrent.Executors.newSingleThreadExecutor(
                 Thread.ofVirtual().name("vfu-admit-" + host.name()).factory());
     }
 
-    /** Binds the socket (mode 0600) and has {@code loop} accept its clients. */
+    /** Binds the socket (with its mode and group) and has {@code loop} accept its clients. */
     public void start(AcceptLoop loop) throws IOException {
-        listener = UnixSocketListener.bind(socket);
+        listener = UnixSocketListener.bind(socket, access);
         acceptLoop = loop;
         loop.register(listener, this::accepted);
     }
@@ -152,9 +158,10 @@ public final class DeviceEndpoint implements AutoCloseable {
 
     private void admit(UnixSocketTransport t) throws IOException {
         PeerCredentials peer = t.peerCredentials();
-        // Rule: only the server's own UID, or UIDs the config allows, may drive a device.
-        if (!peer.isSameUser() && !allowedUids.contains(peer.uid())) {
-            LOG.log(Level.WARNING, host.name() + ": refused peer uid " + peer.uid() + " pid " + peer.pid());
+        // Rule: only the server's own UID, or UIDs and GIDs the config allows, may drive a device.
+        if (!peerPolicy.admits(peer)) {
+            LOG.log(Level.WARNING, host.name() + ": refused peer uid " + peer.uid() + " gid " + peer.gid()
+                    + " pid " + peer.pid());
             host.metrics().sessionRefused();
             t.close();
             return;

@@ -33,7 +33,7 @@ public final class Main {
         try {
             ServerConfig config = options.config().isPresent()
                     ? ServerConfig.load(options.config().get())
-                    : ServerConfig.single(options.socket().orElseThrow());
+                    : options.singleDeviceConfig();
             server = VfuServer.start(config, options.metricsPort(), options.metricsHost());
         } catch (IOException | IllegalArgumentException e) {
             System.err.println("vfu-server: " + e.getMessage());

@@ -15,7 +15,6 @@ import io.vfu.server.metrics.JvmAllocationMetrics;
 import io.vfu.server.metrics.MetricsEndpoint;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 
@@ -54,8 +53,8 @@ public final class VfuServer implements AutoCloseable {
                 DeviceMetrics metrics = new DeviceMetrics(s.registry, spec.name());
                 DeviceHost host = new DeviceHost(spec.name(), spec.toDeviceConfig(), metrics);
                 bindDeviceGauges(metrics, host);
-                DeviceEndpoint ep = new DeviceEndpoint(host, spec.socket(), new HashSet<>(config.allowedUids()), limits,
-                        mappings);
+                DeviceEndpoint ep = new DeviceEndpoint(host, spec.socket(), config.socketAccess(spec),
+                        config.peerPolicy(), limits, mappings);
                 s.endpoints.add(ep);
                 ep.start(s.acceptLoop);
             }

@@ -3,31 +3,51 @@ package io.vfu.server.config;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vfu.server.transport.PeerPolicy;
+import io.vfu.server.transport.SocketAccess;
+import io.vfu.server.transport.SocketGroup;
+import io.vfu.server.transport.SocketMode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * The {@code --config} file: several devices, each on its own socket, plus access and metrics settings.
  *
- * <pre>{"allowedUids": [1000], "metricsPort": 9464,
+ * <pre>{"allowedUids": [1000], "allowedGids": [107], "socketMode": "0660", "socketGroup": "kvm",
+ *  "metricsPort": 9464,
  *  "devices": [{"name": "dev0", "socket": "/run/vfu/dev0.sock"}, {"name": "dev1", ...}]}</pre>
  *
+ * <p>Access has two layers. The socket file's mode and group decide who can connect at all (connect(2) fails
+ * EACCES otherwise); {@link PeerPolicy} then decides, from SO_PEERCRED, whom the server serves: its own uid, a
+ * uid in {@code allowedUids}, or an effective gid in {@code allowedGids} (supplementary groups are not
+ * consulted). Others are closed without being served. A QEMU running as another user therefore needs both,
+ * e.g. {@code "socketMode": "0660", "socketGroup": "107", "allowedGids": [107]}.
+ *
  * @param devices     the devices, at least one; names and socket paths are unique
- * @param allowedUids peer UIDs allowed besides the server's own (default: only the server's UID)
+ * @param allowedUids peer uids allowed besides the server's own (default: only the server's uid)
  * @param metricsPort metrics port, unless {@code --metrics-port} overrides it
+ * @param allowedGids peer effective gids allowed (default none)
+ * @param socketMode  mode of every socket file whose device sets none (default {@code "0600"})
+ * @param socketGroup group of every socket file whose device sets none (default: the server's group)
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
-public record ServerConfig(List<DeviceSpec> devices, List<Long> allowedUids, Integer metricsPort) {
+public record ServerConfig(List<DeviceSpec> devices, List<Long> allowedUids, Integer metricsPort,
+                           List<Long> allowedGids, SocketMode socketMode, SocketGroup socketGroup) {
+
+    /** Largest uid or gid: 32 bits, and -1 is no id. */
+    private static final long MAX_ID = 0xFFFF_FFFEL;
 
     public ServerConfig {
         if (devices == null || devices.isEmpty()) {
             throw new IllegalArgumentException("a config needs at least one device");
         }
         devices = List.copyOf(devices);
-        allowedUids = allowedUids == null ? List.of() : List.copyOf(allowedUids);
+        allowedUids = ids(allowedUids, "allowedUids");
+        allowedGids = ids(allowedGids, "allowedGids");
         Set<String> names = new HashSet<>();
         Set<Path> sockets = new HashSet<>();
         for (DeviceSpec d : devices) {
@@ -41,8 +61,27 @@ public record ServerConfig(List<DeviceSpec> devices, List<Long> allowedUids, Int
         }
     }
 
+    /** Devices, uids and metrics port; sockets private, no gids. */
+    public ServerConfig(List<DeviceSpec> devices, List<Long> allowedUids, Integer metricsPort) {
+        this(devices, allowedUids, metricsPort, List.of(), null, null);
+    }
+
+    private static List<Long> ids(List<Long> ids, String what) {
+        if (ids == null) {
+            return List.of();
+        }
+        for (Long id : ids) {
+            // Rule: an id is a u32 other than (id_t) -1; anything else can never match a peer.
+            if (id == null || id < 0 || id > MAX_ID) {
+                throw new IllegalArgumentException(what + " holds " + id + ", not a uid/gid (0-" + MAX_ID + ")");
+            }
+        }
+        return List.copyOf(ids);
+    }
+
     public static ServerConfig load(Path file) throws IOException {
         ObjectMapper mapper = new ObjectMapper()
+                .registerModule(SocketJson.module())
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
         try {
@@ -54,8 +93,33 @@ public record ServerConfig(List<DeviceSpec> devices, List<Long> allowedUids, Int
         }
     }
 
-    /** One default device on {@code socket} (the {@code --socket} form). */
+    /** One default device on {@code socket} (the {@code --socket} form), private socket. */
     public static ServerConfig single(Path socket) {
         return new ServerConfig(List.of(DeviceSpec.defaultDevice("default", socket)), List.of(), null);
+    }
+
+    /**
+     * One default device on {@code socket} with the {@code --socket} form's access options.
+     *
+     * @param mode  socket mode, or null for 0600
+     * @param group socket group, or null for the server's
+     */
+    public static ServerConfig single(Path socket, List<Long> allowedUids, List<Long> allowedGids, SocketMode mode,
+                                      SocketGroup group) {
+        return new ServerConfig(List.of(DeviceSpec.defaultDevice("default", socket)), allowedUids, null,
+                allowedGids, mode, group);
+    }
+
+    /** The mode and group of {@code device}'s socket: its own, else the top-level ones, else private. */
+    public SocketAccess socketAccess(DeviceSpec device) {
+        SocketMode mode = device.socketMode() != null ? device.socketMode()
+                : socketMode != null ? socketMode : SocketMode.PRIVATE;
+        SocketGroup group = device.socketGroup() != null ? device.socketGroup() : socketGroup;
+        return new SocketAccess(mode, Optional.ofNullable(group));
+    }
+
+    /** Whom the server serves once connected (the same for every device). */
+    public PeerPolicy peerPolicy() {
+        return new PeerPolicy(Set.copyOf(allowedUids), Set.copyOf(allowedGids));
     }
 }

@@ -26,6 +26,14 @@ final class DmaMapRequests {
      * Adds a window. With an fd, the client's memory is mmap'd for direct DMA (one mapping per file, shared by
      * its windows: {@link FileMappings}) and the fd closed at once (the mapping keeps the memory); without one,
      * DMA to the window goes by message.
+     *
+     * <p>Access modes (the decoder has checked that one comes only with an fd): the mmap mode is what an fd
+     * always meant here. The file I/O mode asks for pread/pwrite on the fd; a shared mapping of the same file
+     * range reaches the same bytes, coherently with such calls through the page cache, so a file I/O fd that
+     * can be mmap'd is served by mapping it. One that cannot (libvfio-user's motivating case,
+     * {@code /proc/PID/mem}) fails mmap and the map is refused EINVAL, as any unmappable fd is: this server
+     * has no pread/pwrite DMA path, and falling back to DMA_READ/DMA_WRITE would ask the client for a
+     * transport it did not offer.
      */
     void map(DmaMap.Request r, ReceivedFds fds) throws MessageException {
         boolean readable = (r.flags() & DmaMap.FLAG_READ) != 0;

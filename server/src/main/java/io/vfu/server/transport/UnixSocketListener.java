@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import io.vfu.server.nativeio.NativeCallException;
@@ -20,8 +19,9 @@ import io.vfu.server.nativeio.UnixSockets;
 /**
  * A listening vfio-user socket (spec "Authentication": AF_UNIX relies on the socket file's permissions).
  *
- * <p>The socket is never reachable with a wider mode than 0600: it is bound, chmod-ed to 0600 and only then
- * put in listening state ({@link UnixListenSocket}); accept4(2) then waits on that fd ({@link UnixSockets}).
+ * <p>The socket is never reachable with a wider mode or another group than configured ({@link SocketAccess},
+ * 0600 and the server's group by default): it is bound, restricted to 0600, given its group and mode, and only
+ * then put in listening state ({@link UnixListenSocket}); accept4(2) then waits on that fd ({@link UnixSockets}).
  * An existing file at the target is replaced only when it is a socket that nothing listens on (a stale one); a
  * live socket or any other file is refused. Closing removes the socket file if it is still the one this
  * listener created.
@@ -53,9 +53,21 @@ public final class UnixSocketListener implements AutoCloseable {
      * @throws FileAlreadyExistsException when a non-socket file is in the way
      */
     public static UnixSocketListener bind(Path path) throws IOException {
+        return bind(path, SocketAccess.PRIVATE);
+    }
+
+    /**
+     * Binds and listens on {@code path} with {@code access}'s mode and group.
+     *
+     * @throws BindException              when a server is already listening there
+     * @throws FileAlreadyExistsException when a non-socket file is in the way
+     * @throws IOException                naming the path and group when the group cannot be set
+     */
+    public static UnixSocketListener bind(Path path, SocketAccess access) throws IOException {
         Path target = path.toAbsolutePath();
         removeIfStale(target);
-        OwnedFd fd = UnixListenSocket.bindAndListen(target, PosixFilePermissions.fromString("rw-------"), 16);
+        OwnedFd fd = UnixListenSocket.bindAndListen(target, access.mode().permissions(),
+                access.group().<UnixListenSocket.GroupSetter>map(g -> g::applyTo).orElse(null), 16);
         try {
             Object key = Files.readAttributes(target, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
                     .fileKey();

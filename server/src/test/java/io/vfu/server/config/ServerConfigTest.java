@@ -5,9 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vfu.device.memmove.DeviceConfig;
+import io.vfu.server.transport.PeerPolicy;
+import io.vfu.server.transport.SocketAccess;
+import io.vfu.server.transport.SocketGroup;
+import io.vfu.server.transport.SocketMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,6 +68,53 @@ class ServerConfigTest {
         assertTrue(loadError("{\"devices\": [{\"name\": \"a\", \"socket\": \"/x\", \"msix\": 4}]}")
                 .contains("msix"), "unknown keys are refused, not ignored");
         assertThrows(IllegalArgumentException.class, () -> load("{\"devices\": ["));
+    }
+
+    @Test
+    void socketModeAndGroupDefaultAtTheTopAndADeviceMayOverride() throws Exception {
+        ServerConfig c = load("""
+                {"allowedUids": [1000], "allowedGids": [107, 0], "socketMode": "0660", "socketGroup": "kvm",
+                 "devices": [{"name": "dev0", "socket": "/run/vfu/dev0.sock"},
+                             {"name": "dev1", "socket": "/run/vfu/dev1.sock", "socketMode": "0600"},
+                             {"name": "dev2", "socket": "/run/vfu/dev2.sock", "socketMode": "666",
+                              "socketGroup": 107}]}
+                """);
+        assertEquals(List.of(107L, 0L), c.allowedGids());
+        assertEquals(new SocketAccess(SocketMode.parse("0660"), Optional.of(new SocketGroup("kvm"))),
+                c.socketAccess(c.devices().get(0)));
+        assertEquals(new SocketAccess(SocketMode.PRIVATE, Optional.of(new SocketGroup("kvm"))),
+                c.socketAccess(c.devices().get(1)), "a device's mode overrides, the group is inherited");
+        assertEquals(new SocketAccess(new SocketMode(0666), Optional.of(SocketGroup.ofGid(107))),
+                c.socketAccess(c.devices().get(2)));
+        assertEquals(new PeerPolicy(Set.of(1000L), Set.of(107L, 0L)), c.peerPolicy());
+    }
+
+    @Test
+    void withoutSocketKeysEverySocketIsPrivateAndOnlyTheServersUserIsServed() throws Exception {
+        ServerConfig c = load("{\"devices\": [{\"name\": \"a\", \"socket\": \"/x\"}]}");
+        assertEquals(SocketAccess.PRIVATE, c.socketAccess(c.devices().get(0)));
+        assertEquals(PeerPolicy.SAME_USER, c.peerPolicy());
+        assertEquals(SocketAccess.PRIVATE, ServerConfig.single(Path.of("/x")).socketAccess(
+                DeviceSpec.defaultDevice("default", Path.of("/x"))));
+    }
+
+    @Test
+    void socketAccessMistakesAreRefusedAtLoadWithAReason() {
+        String dev = "\"devices\": [{\"name\": \"a\", \"socket\": \"/x\"}]";
+        assertTrue(loadError("{\"socketMode\": 660, " + dev + "}").contains("string of octal digits"),
+                "a JSON number is not octal");
+        assertTrue(loadError("{\"socketMode\": \"0755\", " + dev + "}").contains("execute"));
+        assertTrue(loadError("{\"socketMode\": \"4660\", " + dev + "}").contains("setuid"));
+        assertTrue(loadError("{\"socketMode\": \"0640\", " + dev + "}").contains("rw- or nothing"));
+        assertTrue(loadError("{\"socketMode\": \"0060\", " + dev + "}").contains("owner"));
+        assertTrue(loadError("{\"socketMode\": \"rw-rw----\", " + dev + "}").contains("octal"));
+        assertTrue(loadError("{\"devices\": [{\"name\": \"a\", \"socket\": \"/x\", \"socketMode\": \"0777\"}]}")
+                .contains("execute"), "a device's own mode is checked too");
+        assertTrue(loadError("{\"socketGroup\": \"no such;group\", " + dev + "}").contains("group name"));
+        assertTrue(loadError("{\"socketGroup\": 4294967295, " + dev + "}").contains("out of range"));
+        assertTrue(loadError("{\"socketGroup\": true, " + dev + "}").contains("group name or a gid"));
+        assertTrue(loadError("{\"allowedGids\": [-1], " + dev + "}").contains("allowedGids"));
+        assertTrue(loadError("{\"allowedUids\": [4294967295], " + dev + "}").contains("allowedUids"));
     }
 
     @Test

@@ -18,6 +18,7 @@ import io.vfu.protocol.DeviceGetRegionInfo;
 import io.vfu.protocol.DeviceSetIrqs;
 import io.vfu.protocol.DmaMap;
 import io.vfu.protocol.DmaRead;
+import io.vfu.protocol.DmaUnmap;
 import io.vfu.protocol.Errno;
 import io.vfu.protocol.RegionWriteMulti;
 import io.vfu.protocol.FeatureData;
@@ -342,6 +343,67 @@ class ServerSessionTest {
             d.call(new DmaMap.Request(32, DmaMap.FLAG_READ | DmaMap.FLAG_WRITE, 0, 0x100000, 4096), small.fd());
             assertEquals(0x31554656L, d.read(BAR0, 0, 4));
         }
+    }
+
+    @Test
+    void aVersionWithANonsenseCapabilityIsEinvalAndTheClientMayProposeAgain() throws Exception {
+        try (VfioUserClient c = VfioUserClient.connect(socket, DmaHandler.refuseAll())) {
+            // A max_data_xfer_size of 0 would leave a session that answers every access E2BIG.
+            ExecutionException e = assertThrows(ExecutionException.class, () -> c.version(0, 0,
+                    TestDevice.QEMU_CAPS.replace("\"max_data_xfer_size\":1048576", "\"max_data_xfer_size\":0"))
+                    .get(5, TimeUnit.SECONDS));
+            assertEquals(Errno.EINVAL.code(), ((ErrorReplyException) e.getCause()).errno());
+            // Without the 4 KiB page size there is no DMA page both sides map.
+            e = assertThrows(ExecutionException.class, () -> c.version(0, 0,
+                    TestDevice.QEMU_CAPS.replace("\"pgsizes\":4096", "\"pgsizes\":8192")).get(5, TimeUnit.SECONDS));
+            assertEquals(Errno.EINVAL.code(), ((ErrorReplyException) e.getCause()).errno());
+            try (Frame f = c.version(0, 0, TestDevice.QEMU_CAPS).get(5, TimeUnit.SECONDS)) {
+                assertFalse(f.header().isError(), "QEMU 11's own proposal is served after the refusals");
+            }
+            try (Frame f = c.call(Command.REGION_READ, TestDevice.payload(new RegionRead.Request(0, BAR0, 4)))) {
+                assertEquals(4 + 16, f.payloadBytes().length, "a 4-byte access is served");
+            }
+        }
+    }
+
+    @Test
+    void aDmaMapNamingTheMmapOrFileIoAccessModeIsMappedAndWithoutAnFdRefused() throws Exception {
+        try (io.vfu.server.nativeio.OwnedFd ram = io.vfu.server.nativeio.MemFd.create("ram", 1 << 16);
+             io.vfu.server.nativeio.OwnedFd file = io.vfu.server.nativeio.MemFd.create("file-io", 1 << 16);
+             TestDevice d = TestDevice.open(socket, DmaHandler.refuseAll())) {
+            long rw = DmaMap.FLAG_READ | DmaMap.FLAG_WRITE;
+            long before = mappingsOf(ram);
+            // libvfio-user clients set the mmap mode (bit 2) on every map that carries an fd.
+            d.call(new DmaMap.Request(32, rw | DmaMap.FLAG_MMAP, 0, 0x100000, 0x8000), ram.fd());
+            assertEquals(before + 1, mappingsOf(ram), "the mmap mode is mapped");
+            // File I/O mode (bit 3) on an fd that mmaps: the same bytes, so it is mapped too.
+            d.call(new DmaMap.Request(32, rw | DmaMap.FLAG_FILE_IO, 0, 0x200000, 0x8000), file.fd());
+            assertEquals(1, mappingsOf(file), "the file I/O mode is served through a mapping");
+            assertEquals(Errno.EINVAL.code(), errno(() -> d.call(new DmaMap.Request(32, rw | DmaMap.FLAG_MMAP,
+                    0, 0x300000, 0x1000))), "an access mode without an fd");
+            assertEquals(Errno.EINVAL.code(), errno(() -> d.call(new DmaMap.Request(32, rw | 0x10, 0, 0x300000,
+                    0x1000), ram.fd())), "an undefined flag bit");
+            assertEquals(0x31554656L, d.read(BAR0, 0, 4));
+        }
+    }
+
+    @Test
+    void unmapAllWithAnAddressOrSizeIsEinvalAndUnmapsNothing() throws Exception {
+        try (TestDevice d = TestDevice.open(socket, DmaHandler.refuseAll())) {
+            d.call(new DmaMap.Request(32, DmaMap.FLAG_READ, 0, 0x100000, 0x1000));
+            assertEquals(Errno.EINVAL.code(), errno(() -> d.call(new DmaUnmap.Request(24, DmaUnmap.FLAG_UNMAP_ALL,
+                    0x100000, 0x1000))));
+            assertEquals(Errno.EINVAL.code(), errno(() -> d.call(new DmaUnmap.Request(24, DmaUnmap.FLAG_UNMAP_ALL,
+                    0, 0x1000))));
+            // The window is still there: unmapping it exactly succeeds, and QEMU's unmap-all (0, 0) still works.
+            d.call(new DmaUnmap.Request(24, 0, 0x100000, 0x1000));
+            d.call(new DmaUnmap.Request(24, DmaUnmap.FLAG_UNMAP_ALL, 0, 0));
+        }
+    }
+
+    private static long mappingsOf(io.vfu.server.nativeio.OwnedFd memfd) throws Exception {
+        String target = Files.readSymbolicLink(Path.of("/proc/self/fd/" + memfd.fd())).toString();
+        return Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.contains(target)).count();
     }
 
     @Test

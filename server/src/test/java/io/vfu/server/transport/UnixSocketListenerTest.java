@@ -5,7 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vfu.server.nativeio.OwnedFd;
 import io.vfu.server.nativeio.UnixListenSocket;
+import io.vfu.server.nativeio.UnixSockets;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.nio.file.attribute.GroupPrincipal;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.net.BindException;
 import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.CompletableFuture;
@@ -33,6 +41,53 @@ class UnixSocketListenerTest {
             assertEquals(1, Files.list(dir).count(), "nothing but the socket file is created");
         }
         assertFalse(Files.exists(sock));
+    }
+
+    @Test
+    void socketFileGetsTheConfiguredModeAndGroup() throws Exception {
+        Path sock = dir.resolve("vfu.sock");
+        Path probe = Files.createFile(dir.resolve("probe"));
+        int myGid = (Integer) Files.getAttribute(probe, "unix:gid");
+        String myGroup = ((GroupPrincipal) Files.getAttribute(probe, "posix:group")).getName();
+        try (UnixSocketListener l = UnixSocketListener.bind(sock,
+                new SocketAccess(new SocketMode(0660), Optional.of(SocketGroup.ofGid(myGid))))) {
+            assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)));
+            assertEquals(myGid, Files.getAttribute(sock, "unix:gid"));
+        }
+        try (UnixSocketListener l = UnixSocketListener.bind(sock,
+                new SocketAccess(new SocketMode(0666), Optional.of(new SocketGroup(myGroup))))) {
+            assertEquals("rw-rw-rw-", PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)));
+            assertEquals(myGid, Files.getAttribute(sock, "unix:gid"), "group " + myGroup + " looked up by name");
+        }
+    }
+
+    @Test
+    void anUnknownGroupFailsNamingPathAndGroupAndLeavesNoSocket() {
+        Path sock = dir.resolve("vfu.sock");
+        IOException e = assertThrows(IOException.class, () -> UnixSocketListener.bind(sock,
+                new SocketAccess(new SocketMode(0660), Optional.of(new SocketGroup("no-such-group-vfu")))));
+        assertTrue(e.getMessage().contains(sock.toString()) && e.getMessage().contains("no-such-group-vfu"),
+                e.getMessage());
+        assertFalse(Files.exists(sock), "a socket that could not be given its group is not left behind");
+    }
+
+    /**
+     * The order that keeps the socket from ever being reachable wider than configured: when the group is set,
+     * the file is owner-only and nothing can connect yet; the final mode comes after, listen last.
+     */
+    @Test
+    void theGroupIsSetWhileTheFileIsOwnerOnlyAndNotYetListening() throws Exception {
+        Path sock = dir.resolve("vfu.sock");
+        List<String> seen = new ArrayList<>();
+        try (OwnedFd fd = UnixListenSocket.bindAndListen(sock, PosixFilePermissions.fromString("rw-rw-rw-"), p -> {
+            seen.add(PosixFilePermissions.toString(Files.getPosixFilePermissions(p)));
+            assertThrows(ConnectException.class, () -> UnixSockets.connect(p).close(), "connect before listen");
+            seen.add("refused");
+        }, 1)) {
+            assertEquals(List.of("rw-------", "refused"), seen);
+            assertEquals("rw-rw-rw-", PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)));
+            UnixSockets.connect(sock).close();
+        }
     }
 
     @Test
