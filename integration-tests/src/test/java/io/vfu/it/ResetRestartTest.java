@@ -5,11 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vfu.server.client.VfioUserClient;
-import io.vfu.server.config.DeviceSpec;
 import io.vfu.server.config.ServerConfig;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,9 +60,9 @@ class ResetRestartTest {
 
     @Test
     void aRestartedQemuReattachesToTheRunningServerAndDeviceStateSurvivesTheDisconnect() throws Exception {
-        DeviceSpec small = new DeviceSpec("small", dir.resolve("small.sock"), null, null, null, null, null, null,
-                null, null, 2, null, null, null, null);
-        try (VfuRig rig = VfuRig.server(new ServerConfig(List.of(small), List.of(), null))) {
+        ServerConfig small = ServerConfig.parse("test", """
+                {"devices": [{"name": "small", "socket": "%s", "vectorBudget": 2}]}""".formatted(dir.resolve("small.sock")));
+        try (VfuRig rig = VfuRig.server(small)) {
             int fdsBefore = Clients.fdCount();
             rig.attach(a -> a);
             rig.qemu.writel(rig.bar0 + 0x80, 0x1234_5678L);

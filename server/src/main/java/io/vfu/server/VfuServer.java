@@ -6,6 +6,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vfu.server.config.DeviceSpec;
 import io.vfu.server.config.ServerConfig;
 import io.vfu.server.device.DeviceHost;
+import io.vfu.server.device.DeviceTypes;
 import io.vfu.server.dma.MappingBudget;
 import io.vfu.server.transport.AcceptLoop;
 import io.vfu.server.transport.TransportLimits;
@@ -51,7 +52,8 @@ public final class VfuServer implements AutoCloseable {
         try {
             for (DeviceSpec spec : config.devices()) {
                 DeviceMetrics metrics = new DeviceMetrics(s.registry, spec.name());
-                DeviceHost host = new DeviceHost(spec.name(), spec.toDeviceConfig(), metrics);
+                DeviceHost host = new DeviceHost(spec.name(), DeviceTypes.factory(spec.type()), spec.settings(),
+                        metrics);
                 bindDeviceGauges(metrics, host);
                 DeviceEndpoint ep = new DeviceEndpoint(host, spec.socket(), config.socketAccess(spec),
                         config.peerPolicy(), limits, mappings);

@@ -1,26 +1,33 @@
 package io.vfu.server.config;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import io.vfu.device.memmove.DeviceConfig;
 import io.vfu.server.transport.SocketGroup;
 import io.vfu.server.transport.SocketMode;
+import io.vfu.server.device.DeviceTypes;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Set;
 import java.nio.file.Path;
 
 /**
- * One device of a {@code --config} file. Every layout field is optional and defaults to the built-in device
- * ({@link DeviceConfig#defaults()}); BAR sizes default to the smallest that fit the counts. IDs may be written
- * as numbers or as {@code "0x..."} strings. {@code socketMode} (an octal string, see {@link SocketMode}) and
- * {@code socketGroup} (a group name or numeric gid) override the config's top-level values for this device's
- * socket; absent, the top-level values apply ({@link ServerConfig#socketAccess}).
+ * One device of a {@code --config} file: the server's keys, and the device's own settings.
  *
- * <pre>{"name": "dev0", "socket": "/run/vfu/dev0.sock", "vendorId": "0x1b5a", "deviceId": "0x0001",
+ * <p>The server's keys are {@code name}, {@code socket}, {@code type} (the device type, found on the class path
+ * by {@link java.util.ServiceLoader}; default {@value DeviceTypes#DEFAULT}), and {@code socketMode} (an octal
+ * string, see {@link SocketMode}) and {@code socketGroup} (a group name or numeric gid), which override the
+ * config's top-level values for this device's socket. Every other key is the device's: its factory checks them
+ * ({@link io.vfu.device.VfioDeviceFactory#validate}) and refuses keys it does not know.
+ *
+ * <pre>{"name": "dev0", "socket": "/run/vfu/dev0.sock", "type": "memmove-ims", "vendorId": "0x1b5a",
  *  "msixVectors": 64, "imsEntries": 256, "vectorBudget": 128, "socketMode": "0660", "socketGroup": "kvm"}</pre>
+ *
+ * @param settings the device's keys, an object (never null)
  */
-@JsonIgnoreProperties(ignoreUnknown = false)
-public record DeviceSpec(String name, Path socket, HexInt vendorId, HexInt deviceId, HexInt subsystemVendorId,
-                         HexInt subsystemId, HexInt revisionId, HexInt classCode, Integer msixVectors,
-                         Integer imsEntries, Integer vectorBudget, Long bar0Size, Long bar2Size, Long bar4Size,
-                         Integer dmaMaxTransfer, SocketMode socketMode, SocketGroup socketGroup) {
+public record DeviceSpec(String name, Path socket, String type, SocketMode socketMode, SocketGroup socketGroup,
+                         ObjectNode settings) {
+
+    /** The keys that belong to the server, not to the device. */
+    static final Set<String> SERVER_KEYS = Set.of("name", "socket", "type", "socketMode", "socketGroup");
 
     public DeviceSpec {
         if (name == null || !name.matches("[A-Za-z0-9_.-]{1,64}")) {
@@ -29,40 +36,42 @@ public record DeviceSpec(String name, Path socket, HexInt vendorId, HexInt devic
         if (socket == null) {
             throw new IllegalArgumentException("device " + name + " needs a socket path");
         }
+        type = type == null ? DeviceTypes.DEFAULT : type;
+        settings = settings == null ? JsonNodeFactory.instance.objectNode() : settings.deepCopy();
+        for (String key : SERVER_KEYS) {
+            if (settings.has(key)) {
+                throw new IllegalArgumentException("device " + name + ": \"" + key + "\" is a server key, not a "
+                        + "device setting");
+            }
+        }
     }
 
-    /** A device whose socket takes the config's top-level mode and group. */
-    public DeviceSpec(String name, Path socket, HexInt vendorId, HexInt deviceId, HexInt subsystemVendorId,
-                      HexInt subsystemId, HexInt revisionId, HexInt classCode, Integer msixVectors,
-                      Integer imsEntries, Integer vectorBudget, Long bar0Size, Long bar2Size, Long bar4Size,
-                      Integer dmaMaxTransfer) {
-        this(name, socket, vendorId, deviceId, subsystemVendorId, subsystemId, revisionId, classCode, msixVectors,
-                imsEntries, vectorBudget, bar0Size, bar2Size, bar4Size, dmaMaxTransfer, null, null);
-    }
-
-    /** The default device on {@code socket}. */
+    /** The default device on {@code socket}, with the config's top-level socket mode and group. */
     public static DeviceSpec defaultDevice(String name, Path socket) {
-        return new DeviceSpec(name, socket, null, null, null, null, null, null, null, null, null, null, null, null,
-                null);
+        return new DeviceSpec(name, socket, DeviceTypes.DEFAULT, null, null, null);
     }
 
-    /** The device model configuration; throws {@link IllegalArgumentException} for an impossible layout. */
-    public DeviceConfig toDeviceConfig() {
-        DeviceConfig d = DeviceConfig.defaults();
-        int vendor = or(vendorId, d.vendorId());
-        int device = or(deviceId, d.deviceId());
-        int msix = msixVectors != null ? msixVectors : d.msixTableSize();
-        int ims = imsEntries != null ? imsEntries : d.imsEntryCount();
-        int budget = vectorBudget != null ? vectorBudget : d.vectorBudget();
-        return new DeviceConfig(vendor, device, or(subsystemVendorId, vendor), or(subsystemId, device),
-                or(revisionId, d.revisionId()), or(classCode, d.classCode()), msix, ims, budget,
-                bar0Size != null ? bar0Size : DeviceConfig.minBar0Size(ims),
-                bar2Size != null ? bar2Size : DeviceConfig.minBar2Size(msix),
-                bar4Size != null ? bar4Size : DeviceConfig.minBar4Size(ims),
-                dmaMaxTransfer != null ? dmaMaxTransfer : d.dmaMaxTransfer());
+    /** A device of {@code type} on {@code socket} with {@code settings}, top-level socket mode and group. */
+    public static DeviceSpec of(String name, Path socket, String type, ObjectNode settings) {
+        return new DeviceSpec(name, socket, type, null, null, settings);
     }
 
-    private static int or(HexInt v, int dflt) {
-        return v != null ? v.value() : dflt;
+    /** The settings, read-only (a copy). */
+    @Override
+    public ObjectNode settings() {
+        return settings.deepCopy();
+    }
+
+    /**
+     * Checks the device's settings with its type's factory, naming this device in any error.
+     *
+     * @throws IllegalArgumentException for an unknown type or a bad setting
+     */
+    public void validate() {
+        try {
+            DeviceTypes.factory(type).validate(settings);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("device " + name + ": " + e.getMessage(), e);
+        }
     }
 }

@@ -8,6 +8,7 @@ import io.vfu.server.transport.SocketAccess;
 import io.vfu.server.transport.SocketGroup;
 import io.vfu.server.transport.SocketMode;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -57,7 +58,7 @@ public record ServerConfig(List<DeviceSpec> devices, List<Long> allowedUids, Int
             if (!sockets.add(d.socket().toAbsolutePath().normalize())) {
                 throw new IllegalArgumentException("duplicate socket " + d.socket());
             }
-            d.toDeviceConfig(); // Rule: an impossible layout is refused at load time, not at first use.
+            d.validate(); // Rule: an unknown type or a bad setting is refused at load time, not at first use.
         }
     }
 
@@ -80,16 +81,23 @@ public record ServerConfig(List<DeviceSpec> devices, List<Long> allowedUids, Int
     }
 
     public static ServerConfig load(Path file) throws IOException {
+        return parse(file.toString(), Files.readString(file));
+    }
+
+    /** A config from JSON text; errors name {@code source} (a file name) and say what is wrong. */
+    public static ServerConfig parse(String source, String json) {
         ObjectMapper mapper = new ObjectMapper()
                 .registerModule(SocketJson.module())
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
         try {
-            return mapper.readValue(file.toFile(), ServerConfig.class);
+            return mapper.readValue(json, ServerConfig.class);
         } catch (com.fasterxml.jackson.databind.exc.ValueInstantiationException e) {
-            throw new IllegalArgumentException(file + ": " + e.getCause().getMessage(), e);
+            throw new IllegalArgumentException(source + ": " + e.getCause().getMessage(), e);
         } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw new IllegalArgumentException(file + ": " + e.getOriginalMessage(), e);
+            Throwable cause = e.getCause() instanceof IllegalArgumentException i ? i : null;
+            throw new IllegalArgumentException(source + ": "
+                    + (cause != null ? cause.getMessage() : e.getOriginalMessage()), e);
         }
     }
 

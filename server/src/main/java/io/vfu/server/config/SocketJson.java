@@ -20,9 +20,10 @@ final class SocketJson {
     private SocketJson() {
     }
 
-    /** The Jackson module that reads both. */
+    /** The Jackson module that reads both, and device entries ({@link DeviceSpecJson}). */
     static SimpleModule module() {
-        return new SimpleModule("vfu-socket-access")
+        return new SimpleModule("vfu-config")
+                .addDeserializer(DeviceSpec.class, new DeviceSpecJson())
                 .addDeserializer(SocketMode.class, new JsonDeserializer<>() {
                     @Override
                     public SocketMode deserialize(JsonParser p, DeserializationContext c) throws IOException {

@@ -7,8 +7,8 @@ import io.vfu.device.Interrupts;
 import io.vfu.device.IrqTarget;
 import io.vfu.device.MessageSink;
 import io.vfu.device.VfioDevice;
-import io.vfu.device.memmove.DeviceConfig;
-import io.vfu.device.memmove.MemmoveImsDevice;
+import io.vfu.device.VfioDeviceFactory;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.vfu.device.pci.InterruptStats;
 import io.vfu.server.metrics.DeviceMetrics;
 import java.lang.System.Logger;
@@ -51,15 +51,25 @@ public final class DeviceHost implements AutoCloseable {
     private volatile Attachment attachment;
     private long postedWithoutClient;
 
-    public DeviceHost(String name, DeviceConfig config, DeviceMetrics metrics) {
+    /**
+     * A device of {@code factory}'s type made from {@code settings}, with its own worker thread.
+     *
+     * @throws IllegalArgumentException for bad settings
+     */
+    public DeviceHost(String name, VfioDeviceFactory factory, JsonNode settings, DeviceMetrics metrics) {
         this.name = name;
         this.metrics = metrics;
         this.dmaWorker = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "vfu-dma-" + name);
+            Thread t = new Thread(r, "vfu-work-" + name);
             t.setDaemon(true);
             return t;
         });
-        this.function = new MemmoveImsDevice(config, new Context());
+        try {
+            this.function = factory.create(settings, new Context());
+        } catch (RuntimeException e) {
+            dmaWorker.shutdownNow();
+            throw e;
+        }
         this.interrupts = function.interrupts();
         this.regionCount = function.regionCount();
         this.irqCount = interrupts.count();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vfu.device.memmove.DeviceConfig;
+import io.vfu.device.memmove.MemmoveImsFactory;
 import io.vfu.server.transport.PeerPolicy;
 import io.vfu.server.transport.SocketAccess;
 import io.vfu.server.transport.SocketGroup;
@@ -42,8 +43,8 @@ class ServerConfigTest {
                 """);
         assertEquals(List.of(1000L), c.allowedUids());
         assertEquals(9464, c.metricsPort());
-        assertEquals(DeviceConfig.defaults(), c.devices().get(0).toDeviceConfig());
-        DeviceConfig d1 = c.devices().get(1).toDeviceConfig();
+        assertEquals(DeviceConfig.defaults(), MemmoveImsFactory.config(c.devices().get(0).settings()));
+        DeviceConfig d1 = MemmoveImsFactory.config(c.devices().get(1).settings());
         assertEquals(0x1b5a, d1.vendorId());
         assertEquals(2, d1.deviceId());
         assertEquals(64, d1.msixTableSize());
@@ -62,7 +63,7 @@ class ServerConfigTest {
         assertTrue(loadError("""
                 {"devices": [{"name": "a", "socket": "/x"}, {"name": "b", "socket": "/x"}]}""").contains("duplicate"));
         assertTrue(loadError("{\"devices\": [{\"name\": \"a\", \"socket\": \"/x\", \"msixVectors\": 4096}]}")
-                .contains("msixTableSize"));
+                .contains("msixVectors"));
         assertTrue(loadError("{\"devices\": [{\"name\": \"a\", \"socket\": \"/x\", \"vendorId\": \"0x10000\"}]}")
                 .contains("vendorId"));
         assertTrue(loadError("{\"devices\": [{\"name\": \"a\", \"socket\": \"/x\", \"msix\": 4}]}")
@@ -121,6 +122,33 @@ class ServerConfigTest {
     void singleDefaultDevice() {
         ServerConfig c = ServerConfig.single(Path.of("/tmp/x.sock"));
         assertEquals("default", c.devices().get(0).name());
-        assertEquals(DeviceConfig.defaults(), c.devices().get(0).toDeviceConfig());
+        assertEquals(DeviceConfig.defaults(), MemmoveImsFactory.config(c.devices().get(0).settings()));
+    }
+
+    @Test
+    void aDeviceTypeIsFoundOnTheClassPathAndItsSettingsAreItsOwn() throws Exception {
+        ServerConfig c = load("""
+                {"devices": [{"name": "a", "socket": "/x"},
+                             {"name": "b", "socket": "/y", "type": "memmove-ims", "msixVectors": 16}]}""");
+        assertEquals("memmove-ims", c.devices().get(0).type(), "no type: the default device");
+        assertEquals(16, MemmoveImsFactory.config(c.devices().get(1).settings()).msixTableSize());
+        assertEquals(0, c.devices().get(1).settings().path("name").size(), "server keys are not settings");
+        String unknown = loadError("{\"devices\": [{\"name\": \"a\", \"socket\": \"/x\", \"type\": \"nvme\"}]}");
+        assertTrue(unknown.contains("unknown device type \"nvme\"") && unknown.contains("memmove-ims"),
+                "an unknown type lists the known ones: " + unknown);
+    }
+
+    @Test
+    void wrongSettingTypesAndRangesNameTheDeviceAndTheKey() {
+        String dev = "{\"devices\": [{\"name\": \"d7\", \"socket\": \"/x\", ";
+        for (String bad : new String[] {"\"msixVectors\": 64.7", "\"msixVectors\": \"64\"", "\"vectorBudget\": -1",
+                "\"imsEntries\": true", "\"deviceId\": \"0xZZ\""}) {
+            String e = loadError(dev + bad + "}]}");
+            String key = bad.substring(1, bad.indexOf('"', 1));
+            assertTrue(e.contains("device d7") && e.contains("\"" + key + "\""), bad + " -> " + e);
+        }
+        String typo = loadError(dev + "\"msixVector\": 64}]}");
+        assertTrue(typo.contains("unknown key \"msixVector\"") && typo.contains("msixVectors"),
+                "a typo lists the valid keys: " + typo);
     }
 }

@@ -179,8 +179,9 @@ class ServerSessionTest {
     @Test
     void budgetExhaustionIsEnospcAndVisibleToTheGuest() throws Exception {
         server.close();
-        server = VfuServer.start(new ServerConfig(List.of(new DeviceSpec("small", socket, null, null, null, null,
-                null, null, 8, 8, 2, null, null, null, null)), List.of(), null), Optional.empty(), "127.0.0.1");
+        server = VfuServer.start(ServerConfig.parse("test", """
+                {"devices": [{"name": "small", "socket": "%s", "msixVectors": 8, "imsEntries": 8, "vectorBudget": 2}]}
+                """.formatted(socket)), Optional.empty(), "127.0.0.1");
         try (TestDevice d = TestDevice.open(socket, DmaHandler.refuseAll());
              EventFd a = EventFd.create(); EventFd b = EventFd.create(); EventFd c = EventFd.create()) {
             d.enableMsix();
