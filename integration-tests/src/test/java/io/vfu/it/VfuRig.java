@@ -82,7 +82,7 @@ final class VfuRig implements AutoCloseable {
         bars = new PciBars(cfg).assign(SLOT);
         bar0 = PciBars.byIndex(bars, 0).orElseThrow().address();
         bar2 = PciBars.byIndex(bars, 2).orElseThrow().address();
-        bar4 = PciBars.byIndex(bars, 4).orElseThrow().address();
+        bar4 = PciBars.byIndex(bars, 4).map(PciBars.Bar::address).orElse(-1L); // a device may have no BAR4
     }
 
     Scrape scrape() {

@@ -63,6 +63,11 @@ public final class MsixTable implements DwordAccess {
         return (16L * size + 4095) & ~4095L;
     }
 
+    /** Where the PBA starts in the region this table serves. */
+    public long pbaOffset() {
+        return pbaOffset;
+    }
+
     public int size() {
         return size;
     }
