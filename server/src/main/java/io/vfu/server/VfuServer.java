@@ -19,16 +19,21 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** A running server: every configured device on its socket, plus the optional metrics endpoint. */
+/**
+ * A running server: devices, each on its own socket, plus the optional metrics endpoint. Start one from a
+ * configuration ({@link #start(ServerConfig, Optional, String)}, what the CLI does) or embed it in a program with
+ * its own device instances ({@link #builder()}).
+ */
 public final class VfuServer implements AutoCloseable {
 
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final PrometheusMeterRegistry registry;
     private final List<DeviceEndpoint> endpoints = new ArrayList<>();
     /** One thread accepts for every device (see AcceptLoop). */
     private final AcceptLoop acceptLoop = AcceptLoop.start(TransportLimits.DEFAULT, "vfu-accept");
     private MetricsEndpoint metricsEndpoint;
 
-    private VfuServer() {
+    private VfuServer(PrometheusMeterRegistry registry) {
+        this.registry = registry;
         JvmAllocationMetrics.bind(registry);
     }
 
@@ -41,28 +46,38 @@ public final class VfuServer implements AutoCloseable {
         return start(config, metricsPort, metricsHost, ServerLimits.DEFAULT);
     }
 
-    /** As {@link #start(ServerConfig, Optional, String)}, with the given bounds on waiting for clients. */
+    /** As {@link #start(ServerConfig, Optional, String)}, with the given bounds on clients. */
     public static VfuServer start(ServerConfig config, Optional<Integer> metricsPort, String metricsHost,
             ServerLimits limits) throws IOException {
-        VfuServer s = new VfuServer();
+        VfuServerBuilder b = builder().config(config).limits(limits).metricsHost(metricsHost);
+        metricsPort.or(() -> Optional.ofNullable(config.metricsPort())).ifPresent(b::metricsPort);
+        return b.start();
+    }
+
+    /** A builder for a server embedded in a program, with device instances of its own. */
+    public static VfuServerBuilder builder() {
+        return new VfuServerBuilder();
+    }
+
+    /** Starts what {@code b} describes; on failure everything started so far is closed again. */
+    static VfuServer start(VfuServerBuilder b) throws IOException {
+        VfuServer s = new VfuServer(b.registry != null ? b.registry
+                : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
         // Rule: one mapping budget for every device of the process (vm.max_map_count is per process).
-        MappingBudget mappings = new MappingBudget(limits.mappedFilesPerProcess());
+        MappingBudget mappings = new MappingBudget(b.limits.mappedFilesPerProcess());
         s.registry.gauge("vfu.dma.mapped.files", mappings, MappingBudget::used);
         s.registry.gauge("vfu.dma.mapped.files.budget", mappings, MappingBudget::limit);
         try {
-            for (DeviceSpec spec : config.devices()) {
-                DeviceMetrics metrics = new DeviceMetrics(s.registry, spec.name());
-                DeviceHost host = new DeviceHost(spec.name(), DeviceTypes.factory(spec.type()), spec.settings(),
-                        metrics);
+            for (VfuServerBuilder.Device d : b.devices) {
+                DeviceMetrics metrics = new DeviceMetrics(s.registry, d.name());
+                DeviceHost host = new DeviceHost(d.name(), d.create(), metrics);
                 bindDeviceGauges(metrics, host);
-                DeviceEndpoint ep = new DeviceEndpoint(host, spec.socket(), config.socketAccess(spec),
-                        config.peerPolicy(), limits, mappings);
+                DeviceEndpoint ep = new DeviceEndpoint(host, d.socket(), d.access(), b.peers, b.limits, mappings);
                 s.endpoints.add(ep);
                 ep.start(s.acceptLoop);
             }
-            Optional<Integer> port = metricsPort.or(() -> Optional.ofNullable(config.metricsPort()));
-            if (port.isPresent()) {
-                s.metricsEndpoint = MetricsEndpoint.start(s.registry, metricsHost, port.get());
+            if (b.metricsPort != null) {
+                s.metricsEndpoint = MetricsEndpoint.start(s.registry, b.metricsHost, b.metricsPort);
             }
         } catch (IOException | RuntimeException e) {
             s.close();

@@ -57,6 +57,16 @@ public final class DeviceHost implements AutoCloseable {
      * @throws IllegalArgumentException for bad settings
      */
     public DeviceHost(String name, VfioDeviceFactory factory, JsonNode settings, DeviceMetrics metrics) {
+        this(name, context -> factory.create(settings, context), metrics);
+    }
+
+    /**
+     * The device {@code create} makes with this host's context, with its own worker thread.
+     *
+     * @throws IllegalArgumentException (or any exception {@code create} throws) when it cannot be made
+     */
+    public DeviceHost(String name, java.util.function.Function<DeviceContext, VfioDevice> create,
+            DeviceMetrics metrics) {
         this.name = name;
         this.metrics = metrics;
         this.dmaWorker = Executors.newSingleThreadExecutor(r -> {
@@ -65,7 +75,7 @@ public final class DeviceHost implements AutoCloseable {
             return t;
         });
         try {
-            this.function = factory.create(settings, new Context());
+            this.function = java.util.Objects.requireNonNull(create.apply(new Context()), "no device was made");
         } catch (RuntimeException e) {
             dmaWorker.shutdownNow();
             throw e;

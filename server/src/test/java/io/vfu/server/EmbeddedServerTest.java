@@ -1,0 +1,66 @@
+package io.vfu.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vfu.device.memmove.DeviceConfig;
+import io.vfu.device.memmove.MemmoveImsDevice;
+import io.vfu.protocol.Command;
+import io.vfu.protocol.Errno;
+import io.vfu.server.client.DmaHandler;
+import io.vfu.server.client.VfioUserClient;
+import io.vfu.server.transport.Frame;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A program embeds the server with device instances of its own, without the CLI or a config file. */
+class EmbeddedServerTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aProgramServesItsOwnDeviceInstancesWithItsOwnRegistry() throws Exception {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        Path a = dir.resolve("a.sock");
+        Path b = dir.resolve("b.sock");
+        try (VfuServer server = VfuServer.builder()
+                .device("a", a, context -> new MemmoveImsDevice(DeviceConfig.of(0x1234, 0x0a0a, 8, 8, 8), context))
+                .device("b", b, context -> new MemmoveImsDevice(DeviceConfig.of(0x1234, 0x0b0b, 8, 8, 8), context))
+                .registry(registry)
+                .start()) {
+            assertEquals(0x0a0a_1234L, vendorAndDevice(a));
+            assertEquals(0x0b0b_1234L, vendorAndDevice(b));
+            assertTrue(registry.scrape().contains("vfu_sessions_opened_total{device=\"a\"} 1.0"),
+                    "the program's own registry holds the server's meters");
+        }
+    }
+
+    @Test
+    void aBuilderRefusesWhatCouldNeverServe() {
+        assertThrows(IllegalStateException.class, () -> VfuServer.builder().start(), "no device");
+        assertThrows(IllegalArgumentException.class, () -> VfuServer.builder()
+                .device("x", dir.resolve("1.sock"), c -> null).device("x", dir.resolve("2.sock"), c -> null),
+                "two devices named alike");
+    }
+
+    private static long vendorAndDevice(Path socket) throws Exception {
+        try (VfioUserClient c = VfioUserClient.connect(socket, DmaHandler.refuseAll())) {
+            try (Frame f = c.version(0, 0, "{\"max_msg_fds\":16}").get(5, TimeUnit.SECONDS)) {
+                assertEquals(0, f.header().error(), Errno.fromCode(f.header().error()) + "");
+            }
+            ByteBuffer read = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(0).putInt(7).putInt(4)
+                    .flip();
+            try (Frame f = c.call(Command.REGION_READ, read)) {
+                return Integer.toUnsignedLong(f.payload().order(ByteOrder.LITTLE_ENDIAN).getInt(16));
+            }
+        }
+    }
+}
