@@ -1,6 +1,6 @@
 package io.vfu.bench;
 
-import io.vfu.server.nativeio.EventFd;
+import io.vfu.transport.nativeio.EventFd;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,8 +1,8 @@
 package io.vfu.bench;
 
 import io.vfu.protocol.DeviceSetIrqs;
-import io.vfu.server.nativeio.EventFd;
-import io.vfu.server.transport.Frame;
+import io.vfu.transport.nativeio.EventFd;
+import io.vfu.transport.Frame;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

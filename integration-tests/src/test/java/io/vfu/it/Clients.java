@@ -3,9 +3,9 @@ package io.vfu.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.vfu.protocol.Command;
-import io.vfu.server.client.DmaHandler;
-import io.vfu.server.client.VfioUserClient;
-import io.vfu.server.transport.Frame;
+import io.vfu.client.DmaHandler;
+import io.vfu.client.VfioUserClient;
+import io.vfu.transport.Frame;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.vfu.server.client.VfioUserClient;
+import io.vfu.client.VfioUserClient;
 import io.vfu.server.config.ServerConfig;
 import java.nio.file.Path;
 import java.time.Duration;

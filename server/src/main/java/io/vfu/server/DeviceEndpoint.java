@@ -5,14 +5,14 @@ import io.vfu.server.device.DeviceHost;
 import io.vfu.server.dma.FileMappings;
 import io.vfu.server.dma.MappingBudget;
 import io.vfu.server.session.Session;
-import io.vfu.server.transport.AcceptLoop;
-import io.vfu.server.transport.Connection;
-import io.vfu.server.transport.PeerCredentials;
-import io.vfu.server.transport.PeerPolicy;
-import io.vfu.server.transport.SocketAccess;
-import io.vfu.server.transport.TransportLimits;
-import io.vfu.server.transport.UnixSocketListener;
-import io.vfu.server.transport.UnixSocketTransport;
+import io.vfu.server.socket.AcceptLoop;
+import io.vfu.transport.Connection;
+import io.vfu.transport.PeerCredentials;
+import io.vfu.server.socket.PeerPolicy;
+import io.vfu.server.socket.SocketAccess;
+import io.vfu.transport.TransportLimits;
+import io.vfu.server.socket.UnixSocketListener;
+import io.vfu.transport.UnixSocketTransport;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -214,7 +214,7 @@ public final class DeviceEndpoint implements AutoCloseable {
             host.metrics().sessionClosed();
             current.ended().complete(null);
             Throwable cause = e instanceof java.util.concurrent.CompletionException c ? c.getCause() : e;
-            if (cause instanceof io.vfu.server.transport.SendTimeoutException) {
+            if (cause instanceof io.vfu.transport.SendTimeoutException) {
                 host.metrics().sendTimeout();
                 LOG.log(Level.WARNING, host.name() + ": client pid " + peer.pid() + " dropped: "
                         + cause.getMessage());

@@ -1,8 +1,8 @@
 package io.vfu.server.cli;
 
 import io.vfu.server.config.ServerConfig;
-import io.vfu.server.transport.SocketGroup;
-import io.vfu.server.transport.SocketMode;
+import io.vfu.server.socket.SocketGroup;
+import io.vfu.server.socket.SocketMode;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

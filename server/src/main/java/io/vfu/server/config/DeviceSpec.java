@@ -1,8 +1,8 @@
 package io.vfu.server.config;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import io.vfu.server.transport.SocketGroup;
-import io.vfu.server.transport.SocketMode;
+import io.vfu.server.socket.SocketGroup;
+import io.vfu.server.socket.SocketMode;
 import io.vfu.server.device.DeviceTypes;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.vfu.server.transport.SocketGroup;
-import io.vfu.server.transport.SocketMode;
+import io.vfu.server.socket.SocketGroup;
+import io.vfu.server.socket.SocketMode;
 import java.io.IOException;
 import java.nio.file.Path;
 

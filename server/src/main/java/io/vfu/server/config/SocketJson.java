@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.module.SimpleModule;
-import io.vfu.server.transport.SocketGroup;
-import io.vfu.server.transport.SocketMode;
+import io.vfu.server.socket.SocketGroup;
+import io.vfu.server.socket.SocketMode;
 import java.io.IOException;
 
 /**

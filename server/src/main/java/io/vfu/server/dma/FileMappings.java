@@ -2,11 +2,11 @@ package io.vfu.server.dma;
 
 import io.vfu.protocol.Errno;
 import io.vfu.protocol.MessageException;
-import io.vfu.server.nativeio.Fds;
-import io.vfu.server.nativeio.FileStat;
-import io.vfu.server.nativeio.Mmap;
-import io.vfu.server.nativeio.NativeCallException;
-import io.vfu.server.nativeio.OwnedFd;
+import io.vfu.transport.nativeio.Fds;
+import io.vfu.transport.nativeio.FileStat;
+import io.vfu.transport.nativeio.Mmap;
+import io.vfu.transport.nativeio.NativeCallException;
+import io.vfu.transport.nativeio.OwnedFd;
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
 import java.util.Map;

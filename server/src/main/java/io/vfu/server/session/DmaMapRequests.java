@@ -7,8 +7,8 @@ import io.vfu.protocol.MessageException;
 import io.vfu.server.dma.DmaMapTable;
 import io.vfu.server.dma.DmaMapping;
 import io.vfu.server.dma.FileMappings;
-import io.vfu.server.nativeio.OwnedFd;
-import io.vfu.server.transport.ReceivedFds;
+import io.vfu.transport.nativeio.OwnedFd;
+import io.vfu.transport.ReceivedFds;
 import java.util.Optional;
 
 /** {@code VFIO_USER_DMA_MAP} and {@code VFIO_USER_DMA_UNMAP} for one session. */

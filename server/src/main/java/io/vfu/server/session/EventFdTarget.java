@@ -2,8 +2,8 @@ package io.vfu.server.session;
 
 import io.vfu.device.IrqTarget;
 import io.vfu.server.metrics.DeviceMetrics;
-import io.vfu.server.nativeio.EventFd;
-import io.vfu.server.nativeio.NativeCallException;
+import io.vfu.transport.nativeio.EventFd;
+import io.vfu.transport.nativeio.NativeCallException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 

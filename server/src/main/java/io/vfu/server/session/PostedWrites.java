@@ -2,7 +2,7 @@ package io.vfu.server.session;
 
 import io.vfu.protocol.Command;
 import io.vfu.protocol.DmaWrite;
-import io.vfu.server.transport.Connection;
+import io.vfu.transport.Connection;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,14 +1,14 @@
 package io.vfu.server.bench;
 
 import io.vfu.protocol.Header;
-import io.vfu.server.nativeio.OwnedFd;
-import io.vfu.server.nativeio.SocketIo;
-import io.vfu.server.nativeio.UnixSockets;
+import io.vfu.transport.nativeio.OwnedFd;
+import io.vfu.transport.nativeio.SocketIo;
+import io.vfu.transport.nativeio.UnixSockets;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import io.vfu.server.transport.Frame;
-import io.vfu.server.transport.TransportLimits;
-import io.vfu.server.transport.UnixSocketTransport;
+import io.vfu.transport.Frame;
+import io.vfu.transport.TransportLimits;
+import io.vfu.transport.UnixSocketTransport;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.newsclub.net.unix.AFUNIXSocketChannel;

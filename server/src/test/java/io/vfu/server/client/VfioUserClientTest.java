@@ -1,5 +1,7 @@
 package io.vfu.server.client;
 
+import io.vfu.client.*;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -8,13 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import io.vfu.protocol.Command;
 import io.vfu.protocol.Errno;
 import io.vfu.protocol.MessageException;
-import io.vfu.server.transport.CommandHandler;
-import io.vfu.server.transport.Connection;
-import io.vfu.server.transport.ErrorReplyException;
-import io.vfu.server.transport.Frame;
-import io.vfu.server.transport.TransportLimits;
-import io.vfu.server.transport.UnixSocketListener;
-import io.vfu.server.transport.UnixSocketTransport;
+import io.vfu.transport.CommandHandler;
+import io.vfu.transport.Connection;
+import io.vfu.transport.ErrorReplyException;
+import io.vfu.transport.Frame;
+import io.vfu.transport.TransportLimits;
+import io.vfu.server.socket.UnixSocketListener;
+import io.vfu.transport.UnixSocketTransport;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;

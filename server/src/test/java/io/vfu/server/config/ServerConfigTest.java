@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vfu.device.memmove.DeviceConfig;
 import io.vfu.device.memmove.MemmoveImsFactory;
-import io.vfu.server.transport.PeerPolicy;
-import io.vfu.server.transport.SocketAccess;
-import io.vfu.server.transport.SocketGroup;
-import io.vfu.server.transport.SocketMode;
+import io.vfu.server.socket.PeerPolicy;
+import io.vfu.server.socket.SocketAccess;
+import io.vfu.server.socket.SocketGroup;
+import io.vfu.server.socket.SocketMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

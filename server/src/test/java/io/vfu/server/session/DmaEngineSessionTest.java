@@ -9,13 +9,12 @@ import io.vfu.protocol.DeviceReset;
 import io.vfu.protocol.DmaMap;
 import io.vfu.protocol.DmaUnmap;
 import io.vfu.server.VfuServer;
-import io.vfu.server.client.DmaHandler;
+import io.vfu.client.DmaHandler;
 import io.vfu.server.config.ServerConfig;
-import io.vfu.server.nativeio.EventFd;
-import io.vfu.server.nativeio.MemFd;
-import io.vfu.server.nativeio.Mmap;
-import io.vfu.server.nativeio.OwnedFd;
-import io.vfu.server.nativeio.TestFds;
+import io.vfu.transport.nativeio.EventFd;
+import io.vfu.transport.nativeio.MemFd;
+import io.vfu.transport.nativeio.Mmap;
+import io.vfu.transport.nativeio.OwnedFd;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -213,7 +212,7 @@ class DmaEngineSessionTest {
             long rw = DmaMap.FLAG_READ | DmaMap.FLAG_WRITE;
             dev.call(new DmaMap.Request(32, rw, 0, RAM, RAM_SIZE), memfd.fd());
             dev.call(new DmaMap.Request(32, rw, 0, shrunkIova, 0x2000), shrinking.fd());
-            TestFds.truncate(shrinking, 0);
+            MemFd.truncate(shrinking, 0);
 
             dev.enableBusMaster();
             dev.enableMsix();

@@ -1,5 +1,6 @@
 package io.vfu.server.session;
 
+import io.vfu.transport.nativeio.Fds;
 import static io.vfu.server.session.TestDevice.BAR0;
 import static io.vfu.server.session.TestDevice.CONFIG;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,15 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vfu.protocol.Errno;
 import io.vfu.server.VfuServer;
-import io.vfu.server.client.DmaHandler;
+import io.vfu.client.DmaHandler;
 import io.vfu.server.config.ServerConfig;
-import io.vfu.server.nativeio.EventFd;
-import io.vfu.server.nativeio.MemFd;
-import io.vfu.server.nativeio.OwnedFd;
-import io.vfu.server.nativeio.TestFds;
-import io.vfu.server.nativeio.UnixSockets;
-import io.vfu.server.transport.ErrorReplyException;
-import io.vfu.server.transport.FdCount;
+import io.vfu.transport.nativeio.EventFd;
+import io.vfu.transport.nativeio.MemFd;
+import io.vfu.transport.nativeio.OwnedFd;
+import io.vfu.transport.nativeio.UnixSockets;
+import io.vfu.transport.ErrorReplyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,21 +58,21 @@ class HostileClientTest {
     @Test
     void setIrqsRefusesEveryFdThatIsNotAnEventfd() throws Throwable {
         Path file = Files.writeString(dir.resolve("plain-file"), "not an eventfd");
-        OwnedFd[] pipe = TestFds.pipe();
+        OwnedFd[] pipe = Fds.pipe();
         OwnedFd[] sockets = UnixSockets.pair();
         try (OwnedFd pipeRead = pipe[0]; OwnedFd pipeWrite = pipe[1]; OwnedFd s0 = sockets[0];
-             OwnedFd s1 = sockets[1]; OwnedFd plain = TestFds.open(file);
-             OwnedFd devNull = TestFds.open(Path.of("/dev/null"));
+             OwnedFd s1 = sockets[1]; OwnedFd plain = Fds.openReadWrite(file);
+             OwnedFd devNull = Fds.openReadWrite(Path.of("/dev/null"));
              OwnedFd memfd = MemFd.create("not-an-eventfd", 4096);
              TestDevice d = TestDevice.open(socket, DmaHandler.refuseAll());
              EventFd real = EventFd.create()) {
             d.enableMsix();
-            int before = FdCount.open();
+            int before = Fds.openCount();
             for (OwnedFd fd : List.of(pipeWrite, pipeRead, s0, plain, devNull, memfd)) {
                 assertEquals(Errno.EINVAL.code(), errno(() -> d.assignVector(0, fd.fd())),
                         "SET_IRQS with " + Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd.fd())));
             }
-            assertEquals(before, FdCount.open(), "the server closed every refused fd");
+            assertEquals(before, Fds.openCount(), "the server closed every refused fd");
             // The refusals changed nothing: a real eventfd is taken and signalled.
             d.assignVector(0, real.fd().fd());
             d.write(BAR0, 0x40, 4, 0);

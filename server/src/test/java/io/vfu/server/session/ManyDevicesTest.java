@@ -3,7 +3,7 @@ package io.vfu.server.session;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.vfu.server.VfuServer;
-import io.vfu.server.client.DmaHandler;
+import io.vfu.client.DmaHandler;
 import io.vfu.server.config.DeviceSpec;
 import io.vfu.server.config.ServerConfig;
 import java.nio.file.Path;
@@ -24,12 +24,12 @@ class ManyDevicesTest {
         Path socket = dir.resolve("one.sock");
         VfuServer server = VfuServer.start(ServerConfig.single(socket), Optional.empty(), "127.0.0.1");
         TestDevice first = TestDevice.open(socket, DmaHandler.refuseAll());
-        List<io.vfu.server.transport.UnixSocketTransport> waiting = new ArrayList<>();
+        List<io.vfu.transport.UnixSocketTransport> waiting = new ArrayList<>();
         try {
             for (int i = 0; i < 3; i++) {
                 // Each waits up to 500 ms for the first session to end before it would be refused.
-                waiting.add(io.vfu.server.transport.UnixSocketTransport.connect(socket,
-                        io.vfu.server.transport.TransportLimits.DEFAULT));
+                waiting.add(io.vfu.transport.UnixSocketTransport.connect(socket,
+                        io.vfu.transport.TransportLimits.DEFAULT));
             }
             Thread.sleep(50);
             server.close();
@@ -45,7 +45,7 @@ class ManyDevicesTest {
                 assertEquals(null, f.get(3, java.util.concurrent.TimeUnit.SECONDS), "end of stream, no message");
             }
         } finally {
-            waiting.forEach(io.vfu.server.transport.UnixSocketTransport::close);
+            waiting.forEach(io.vfu.transport.UnixSocketTransport::close);
             first.close();
             server.close();
         }

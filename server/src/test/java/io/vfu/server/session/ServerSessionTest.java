@@ -24,13 +24,13 @@ import io.vfu.protocol.RegionWriteMulti;
 import io.vfu.protocol.FeatureData;
 import io.vfu.protocol.RegionRead;
 import io.vfu.server.VfuServer;
-import io.vfu.server.client.DmaHandler;
-import io.vfu.server.client.VfioUserClient;
+import io.vfu.client.DmaHandler;
+import io.vfu.client.VfioUserClient;
 import io.vfu.server.config.DeviceSpec;
 import io.vfu.server.config.ServerConfig;
-import io.vfu.server.nativeio.EventFd;
-import io.vfu.server.transport.ErrorReplyException;
-import io.vfu.server.transport.Frame;
+import io.vfu.transport.nativeio.EventFd;
+import io.vfu.transport.ErrorReplyException;
+import io.vfu.transport.Frame;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -332,7 +332,7 @@ class ServerSessionTest {
 
     @Test
     void aDmaMapLargerThanItsFileOrAtAHugeOffsetIsEinvalNotACrash() throws Exception {
-        try (io.vfu.server.nativeio.OwnedFd small = io.vfu.server.nativeio.MemFd.create("small", 4096);
+        try (io.vfu.transport.nativeio.OwnedFd small = io.vfu.transport.nativeio.MemFd.create("small", 4096);
              TestDevice d = TestDevice.open(socket, DmaHandler.refuseAll())) {
             // Touching a mapping past the end of its file raises SIGBUS: the window must be refused up front.
             assertEquals(Errno.EINVAL.code(), errno(() -> d.call(new DmaMap.Request(32,
@@ -369,8 +369,8 @@ class ServerSessionTest {
 
     @Test
     void aDmaMapNamingTheMmapOrFileIoAccessModeIsMappedAndWithoutAnFdRefused() throws Exception {
-        try (io.vfu.server.nativeio.OwnedFd ram = io.vfu.server.nativeio.MemFd.create("ram", 1 << 16);
-             io.vfu.server.nativeio.OwnedFd file = io.vfu.server.nativeio.MemFd.create("file-io", 1 << 16);
+        try (io.vfu.transport.nativeio.OwnedFd ram = io.vfu.transport.nativeio.MemFd.create("ram", 1 << 16);
+             io.vfu.transport.nativeio.OwnedFd file = io.vfu.transport.nativeio.MemFd.create("file-io", 1 << 16);
              TestDevice d = TestDevice.open(socket, DmaHandler.refuseAll())) {
             long rw = DmaMap.FLAG_READ | DmaMap.FLAG_WRITE;
             long before = mappingsOf(ram);
@@ -402,7 +402,7 @@ class ServerSessionTest {
         }
     }
 
-    private static long mappingsOf(io.vfu.server.nativeio.OwnedFd memfd) throws Exception {
+    private static long mappingsOf(io.vfu.transport.nativeio.OwnedFd memfd) throws Exception {
         String target = Files.readSymbolicLink(Path.of("/proc/self/fd/" + memfd.fd())).toString();
         return Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.contains(target)).count();
     }
@@ -415,7 +415,7 @@ class ServerSessionTest {
         }
         awaitIdle();
         long before = openFds();
-        try (io.vfu.server.nativeio.OwnedFd memfd = io.vfu.server.nativeio.MemFd.create("ram", 1 << 16);
+        try (io.vfu.transport.nativeio.OwnedFd memfd = io.vfu.transport.nativeio.MemFd.create("ram", 1 << 16);
              TestDevice d = TestDevice.open(socket, DmaHandler.refuseAll());
              EventFd a = EventFd.create(); EventFd b = EventFd.create()) {
             d.enableMsix();

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vfu.server.VfuServer;
-import io.vfu.server.client.DmaHandler;
+import io.vfu.client.DmaHandler;
 import io.vfu.server.config.ServerConfig;
-import io.vfu.server.nativeio.EventFd;
+import io.vfu.transport.nativeio.EventFd;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.Optional;
