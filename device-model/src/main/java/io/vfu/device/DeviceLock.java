@@ -1,9 +1,9 @@
 package io.vfu.device;
 
 /**
- * How {@link DmaEngine#runPending} re-enters the device under the server's device lock: {@code run} must
- * execute {@code action} synchronously while holding the lock that guards every other call into
- * {@link PciFunction}, and return after it.
+ * How {@link VfioDevice#work} re-enters the device under the server's device lock: {@code run} must execute
+ * {@code action} synchronously while holding the lock that guards every other call into the {@link VfioDevice},
+ * and return after it.
  */
 @FunctionalInterface
 public interface DeviceLock {

@@ -3,7 +3,8 @@ package io.vfu.device.pci;
 import io.vfu.device.*;
 
 /**
- * Read-only interrupt statistics of one {@link MemmoveImsDevice}, for metrics export (from {@link MemmoveImsDevice#stats()}).
+ * Read-only interrupt statistics of one device built on the toolkit, for metrics export (the server reads them
+ * from {@link io.vfu.device.VfioDevice#interruptStats()}).
  * The model keeps them with plain stores under the device lock: no allocation, no I/O, no fences on the hot
  * paths. Any thread may read them without the lock (see {@link InterruptCounters} for what a racy read
  * guarantees); a reader that holds the device lock sees every identity hold exactly, including
