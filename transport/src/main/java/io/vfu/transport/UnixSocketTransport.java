@@ -22,7 +22,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link Transport} over a connected AF_UNIX stream socket, all through FFM: {@link UnixSockets} sets the
  * socket up (connect, accept4, socketpair, SO_PEERCRED) and every message goes through {@link SocketIo}
  * (recvmsg/sendmsg), whose control buffer takes the kernel's maximum of 253 fds. Only this transport ever
- * closes its socket fd, and received fds belong to whoever takes them. See {@code server/TRANSPORT.md}.
+ * closes its socket fd, and received fds belong to whoever takes them. See {@code transport/TRANSPORT.md}.
  *
  * <p>Receive rule: {@link FrameReader} reads as much as the socket holds into a reused native buffer (usually
  * one recvmsg per message or fewer) and attributes each read's fds by the kernel's rule documented there. A
