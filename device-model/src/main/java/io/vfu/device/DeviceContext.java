@@ -24,6 +24,22 @@ public interface DeviceContext {
      */
     void requestWork();
 
+    /**
+     * Memory the client may map into the guest for region {@code region} (its mmap areas, see
+     * {@link RegionInfo#mmapAreas()}): region offsets {@code [0, size)}, zeroed, shared with the client (a memfd
+     * the server passes with the region's info; byte {@code n} of the segment is byte {@code n} of the region,
+     * as the spec's one fd per region requires). {@code size} must reach the end of the last mmap area. The guest reads and writes the mapped areas with no
+     * message, so the device reads what the guest wrote, and publishes what the guest should read, here; for
+     * values wider than a byte it uses atomic or ordered accesses as the guest would see a real device's. Call
+     * it once per region, when the device is created; the memory lives as long as the device.
+     *
+     * @throws UnsupportedOperationException where the host cannot share memory
+     * @throws IllegalArgumentException      for a size that is not positive or a region asked twice
+     */
+    default java.lang.foreign.MemorySegment sharedMemory(int region, long size) {
+        throw new UnsupportedOperationException("this host shares no memory with clients");
+    }
+
     /** The clock the device should use for time (tests may give a fixed one). */
     default InstantSource clock() {
         return InstantSource.system();

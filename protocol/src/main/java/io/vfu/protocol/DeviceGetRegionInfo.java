@@ -92,9 +92,13 @@ public final class DeviceGetRegionInfo {
             return argsz > payloadSize();
         }
 
-        /** cap_offset on the wire: 32 when caps follow, else 0. */
+        /**
+         * cap_offset on the wire: 32 whenever CAPS is set, where the chain starts in the full reply. A truncated
+         * reply keeps it too: QEMU 11 refuses a reply with CAPS whose cap_offset lies inside the info (0 included)
+         * before it looks at argsz and asks again.
+         */
         public long capOffset() {
-            return caps.isEmpty() ? 0 : FIXED;
+            return (flags & FLAG_CAPS) != 0 && (!caps.isEmpty() || truncated()) ? FIXED : 0;
         }
 
         @Override

@@ -135,7 +135,9 @@ final class GoldenSetupVectors {
                 60000000                             // argsz 96: what the full reply needs
                 0f000000                             // flags READ|WRITE|MMAP|CAPS
                 00000000                             // index 0
-                00000000                             // cap_offset 0: caps not included
+                20000000                             // cap_offset 32, where the caps start in the full reply:
+                                                     // the spec leaves it open; QEMU 11.1.3 refuses CAPS with
+                                                     // a cap_offset inside the info (0 too), verified live
                 0040000000000000 0000000000000000    // size 0x4000, offset 0
                 """, new DeviceGetRegionInfo.Reply(96, 0xF, 0, 0x4000, 0, List.of()), 8),
             Golden.of("DEVICE_GET_REGION_IO_FDS request", """

@@ -13,11 +13,30 @@ public final class RegionMap {
 
     private final long[] sizes;
     private final DwordAccess[] regions;
+    private final java.util.List<java.util.List<RegionInfo.Area>> areas = new java.util.ArrayList<>();
 
     /** A map of {@code count} regions, all absent (PCI: {@link io.vfu.device.RegionIndex#COUNT}). */
     public RegionMap(int count) {
         this.sizes = new long[count];
         this.regions = new DwordAccess[count];
+        for (int i = 0; i < count; i++) {
+            areas.add(java.util.List.of());
+        }
+    }
+
+    /**
+     * Lets the client map {@code mmapAreas} of region {@code index} (added before); the device keeps those bytes
+     * in its shared memory ({@link io.vfu.device.DeviceContext#sharedMemory}) and its access object serves
+     * trapped accesses to them from there too.
+     */
+    public RegionMap mmap(int index, RegionInfo.Area... mmapAreas) {
+        check(index);
+        if (regions[index] == null) {
+            throw new IllegalArgumentException("region " + index + " is absent");
+        }
+        RegionInfo.readWrite(index, sizes[index]).withMmapAreas(java.util.List.of(mmapAreas)); // checks them
+        areas.set(index, java.util.List.of(mmapAreas));
+        return this;
     }
 
     /** Region {@code index} is {@code size} bytes served by {@code access}, readable and writable. */
@@ -37,7 +56,8 @@ public final class RegionMap {
     /** What region {@code index} is. */
     public RegionInfo info(int index) {
         check(index);
-        return regions[index] == null ? RegionInfo.absent(index) : RegionInfo.readWrite(index, sizes[index]);
+        return regions[index] == null ? RegionInfo.absent(index)
+                : RegionInfo.readWrite(index, sizes[index]).withMmapAreas(areas.get(index));
     }
 
     /** Fills {@code dst} (position to limit) from region {@code index} at {@code offset}. */

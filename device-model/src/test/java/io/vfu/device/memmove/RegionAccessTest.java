@@ -17,10 +17,10 @@ class RegionAccessTest {
     @Test
     void regionInfoDescribesBarsConfigAndAbsentRegions() {
         assertEquals(9, h.dev.regionCount());
-        assertEquals(new RegionInfo(0, 0x8000, true, true, false), h.dev.regionInfo(0));
-        assertEquals(new RegionInfo(2, 0x10000, true, true, false), h.dev.regionInfo(2));
-        assertEquals(new RegionInfo(4, 0x20000, true, true, false), h.dev.regionInfo(4));
-        assertEquals(new RegionInfo(7, 4096, true, true, false), h.dev.regionInfo(7));
+        assertEquals(RegionInfo.readWrite(0, 0x8000), h.dev.regionInfo(0));
+        assertEquals(RegionInfo.readWrite(2, 0x10000), h.dev.regionInfo(2));
+        assertEquals(RegionInfo.readWrite(4, 0x20000), h.dev.regionInfo(4));
+        assertEquals(RegionInfo.readWrite(7, 4096), h.dev.regionInfo(7));
         for (int i : new int[] {1, 3, 5, 6, 8}) {
             assertEquals(0, h.dev.regionInfo(i).size(), "region " + i);
         }

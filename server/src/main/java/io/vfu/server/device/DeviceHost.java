@@ -49,6 +49,8 @@ public final class DeviceHost implements AutoCloseable {
     private final ExecutorService dmaWorker;
     private final AtomicBoolean dmaScheduled = new AtomicBoolean();
     private volatile Attachment attachment;
+    /** Memory the device shares with clients, per region. */
+    private final SharedRegions shared;
     private long postedWithoutClient;
 
     /**
@@ -69,6 +71,7 @@ public final class DeviceHost implements AutoCloseable {
             DeviceMetrics metrics) {
         this.name = name;
         this.metrics = metrics;
+        this.shared = new SharedRegions(name);
         this.dmaWorker = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "vfu-work-" + name);
             t.setDaemon(true);
@@ -78,6 +81,7 @@ public final class DeviceHost implements AutoCloseable {
             this.function = java.util.Objects.requireNonNull(create.apply(new Context()), "no device was made");
         } catch (RuntimeException e) {
             dmaWorker.shutdownNow();
+            shared.close();
             throw e;
         }
         this.interrupts = function.interrupts();
@@ -239,6 +243,21 @@ public final class DeviceHost implements AutoCloseable {
         public void requestWork() {
             scheduleDma();
         }
+
+        @Override
+        public java.lang.foreign.MemorySegment sharedMemory(int region, long size) {
+            return shared.create(region, size);
+        }
+    }
+
+    /** The memfd behind region {@code region}'s mmap areas, or -1 when it has none (owned by this host). */
+    public int sharedMemoryFd(int region) {
+        return shared.fd(region);
+    }
+
+    /** Bytes of region {@code region} the shared memory covers (from region offset 0), 0 when it has none. */
+    public long sharedMemorySize(int region) {
+        return shared.size(region);
     }
 
     // Called by the model under the device lock.
@@ -287,6 +306,7 @@ public final class DeviceHost implements AutoCloseable {
 
     @Override
     public void close() {
+        shared.close();
         dmaWorker.shutdownNow();
         try {
             dmaWorker.awaitTermination(2, TimeUnit.SECONDS);

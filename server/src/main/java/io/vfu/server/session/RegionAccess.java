@@ -5,6 +5,7 @@ import io.vfu.protocol.DeviceGetRegionInfo;
 import io.vfu.protocol.DeviceGetRegionIoFds;
 import io.vfu.protocol.Errno;
 import io.vfu.protocol.MessageException;
+import io.vfu.protocol.RegionInfoCap;
 import io.vfu.protocol.RegionRead;
 import io.vfu.protocol.RegionWrite;
 import io.vfu.protocol.RegionWriteMulti;
@@ -34,14 +35,41 @@ final class RegionAccess {
         this.regionCount = host.regionCount();
     }
 
-    /** Region info, shortened to the fixed part when the caller's argsz is too small (spec "Message sizes"). */
-    DeviceGetRegionInfo.Reply info(DeviceGetRegionInfo.Request r) throws MessageException {
+    /** A region-info reply and the fd that goes with it (-1: none; the device host owns it). */
+    record Info(DeviceGetRegionInfo.Reply reply, int fd) {
+    }
+
+    /**
+     * Region info, shortened to the fixed part when the caller's argsz is too small (spec "Message sizes"). A
+     * region with mmap areas is MMAP, lists them in the sparse-mmap capability, and comes with the memfd that
+     * backs the whole region (spec: the fd covers the region from offset 0).
+     */
+    Info info(DeviceGetRegionInfo.Request r) throws MessageException {
         int index = index(r.index());
         RegionInfo info = host.withDevice(d -> d.regionInfo(index));
         long flags = (info.readable() ? DeviceGetRegionInfo.FLAG_READ : 0)
                 | (info.writable() ? DeviceGetRegionInfo.FLAG_WRITE : 0);
-        // No region is mmap-able yet, so no sparse-mmap capability and no fd accompany the reply.
-        return DeviceGetRegionInfo.Reply.forArgsz(r.argsz(), flags, index, info.size(), 0, List.of());
+        if (!info.mmappable()) {
+            return new Info(DeviceGetRegionInfo.Reply.forArgsz(r.argsz(), flags, index, info.size(), 0, List.of()),
+                    -1);
+        }
+        int fd = host.sharedMemoryFd(index);
+        // Rule: areas are offered only with the memory behind them; a device that declares areas without
+        // sharing memory is a device bug, answered EIO rather than a region QEMU would map to nothing.
+        RegionInfo.Area last = info.mmapAreas().getLast();
+        // Rule: an area beyond the shared memory would map past the memfd's end, and the client's first touch
+        // of it would be a bus error (QEMU dies of SIGBUS): such a device bug is EIO, never offered.
+        if (fd < 0 || last.offset() + last.size() > host.sharedMemorySize(index)) {
+            throw new MessageException(Errno.EIO, "region " + index + " declares mmap areas its shared memory ("
+                    + host.sharedMemorySize(index) + " bytes) does not cover");
+        }
+        List<RegionInfoCap> caps = List.of(new RegionInfoCap.SparseMmap(info.mmapAreas().stream()
+                .map(a -> new RegionInfoCap.Area(a.offset(), a.size())).toList()));
+        DeviceGetRegionInfo.Reply reply = DeviceGetRegionInfo.Reply.forArgsz(r.argsz(),
+                flags | DeviceGetRegionInfo.FLAG_MMAP, index, info.size(), 0, caps);
+        // Rule: the fd goes with the full reply only; the client asks again after a truncated one (QEMU would
+        // otherwise receive it twice and keep one).
+        return new Info(reply, reply.truncated() ? -1 : fd);
     }
 
     /** No region offers ioeventfds: a valid region answers with zero sub-regions and no fds. */

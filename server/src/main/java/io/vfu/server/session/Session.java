@@ -189,7 +189,14 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
             case DmaUnmap.Request r -> reply(h, dmaMapRequests.unmap(r));
             case DeviceGetInfo.Request r -> reply(h, DeviceGetInfo.Reply.of(
                     DeviceGetInfo.FLAG_RESET | DeviceGetInfo.FLAG_PCI, host.regionCount(), host.irqCount()));
-            case DeviceGetRegionInfo.Request r -> reply(h, regions.info(r));
+            case DeviceGetRegionInfo.Request r -> {
+                RegionAccess.Info info = regions.info(r);
+                if (info.fd() < 0) {
+                    reply(h, info.reply());
+                } else {
+                    connection.reply(h, MessageEncoder.payload(info.reply()), info.fd());
+                }
+            }
             case DeviceGetRegionIoFds.Request r -> reply(h, regions.ioFds(r));
             case DeviceGetIrqInfo.Request r -> reply(h, irqRequests.info(r));
             case DeviceSetIrqs.Request r -> {
