@@ -1,8 +1,11 @@
 /*
  * Runs every check in order and prints one result line on the console:
  *   VFU-GUEST-RESULT {"vectors_appended":N,"fired":N,"received":N,"ims_fired":N,"ims_received":N,
- *                     "ims_reread_ok":B,"budget_error_seen":B,"dma_mmap_ok":B,"dma_msg_ok":B}
- * The DMA field of the mode this boot does not test is null (kernel argument vfu.dma=mmap|msg says which).
+ *                     "ims_reread_ok":B,"budget_error_seen":B,"dma_mmap_ok":B,"dma_msg_ok":B,
+ *                     "reset_method":S,"reset_ok":B,"irq_after_reset":B}
+ * The DMA field of the mode this boot does not test is null (kernel argument vfu.dma=mmap|msg says which);
+ * reset_method is the device's sysfs reset_method (null if the kernel lists none). The reset runs last, so that
+ * it cannot disturb the other checks.
  * A second line, VFU-GUEST-DETAIL, carries what the host cross-checks (device counters, config check, errors).
  * Kernel arguments: vfu.vectors (appended one at a time, default 32), vfu.churn (interrupts, default 100000),
  * vfu.churn_vectors (appended during the churn, default 8), vfu.ims_rounds (default 200), vfu.hold_ms (how long
@@ -73,16 +76,19 @@ static void report(void) {
     bool mmap_mode = strcmp(R.dma_mode, "mmap") == 0;
     printf("VFU-GUEST-RESULT {\"vectors_appended\":%d,\"fired\":%llu,\"received\":%llu,\"ims_fired\":%llu,"
            "\"ims_received\":%llu,\"ims_reread_ok\":%s,\"budget_error_seen\":%s,\"dma_mmap_ok\":%s,"
-           "\"dma_msg_ok\":%s}\n",
+           "\"dma_msg_ok\":%s,\"reset_method\":",
            R.vectors_appended, (unsigned long long)R.fired, (unsigned long long)R.received,
            (unsigned long long)R.ims_fired, (unsigned long long)R.ims_received, tf(R.ims_reread_ok),
            tf(R.budget_error_seen), mmap_mode ? tf(R.dma_ok) : "null", mmap_mode ? "null" : tf(R.dma_ok));
+    if (R.reset_method_read) json_string(R.reset_method); else printf("null");
+    printf(",\"reset_ok\":%s,\"irq_after_reset\":%s}\n", tf(R.reset_ok), tf(R.irq_after_reset));
     printf("VFU-GUEST-DETAIL {\"config_ok\":%s,\"bound\":%s,\"device_msix_delivered\":%llu,"
            "\"device_ims_delivered\":%llu,\"churn_fired\":%llu,\"churn_appended\":%llu,\"budget_total\":%d,"
-           "\"dma_mode\":",
+           "\"reset_flag\":%s,\"reset_ms\":%llu,\"refused_vector_unit_after_reset\":%s,\"dma_mode\":",
            tf(R.config_ok), tf(R.bound), (unsigned long long)R.device_msix_delivered,
            (unsigned long long)R.device_ims_delivered, (unsigned long long)R.churn_fired,
-           (unsigned long long)R.churn_appended, R.budget_total);
+           (unsigned long long)R.churn_appended, R.budget_total, tf(R.reset_flag), (unsigned long long)R.reset_ms,
+           tf(R.refused_vector_unit));
     json_string(R.dma_mode);
     printf(",\"error\":");
     json_string(R.error);
@@ -124,6 +130,7 @@ int main(void) {
                     (unsigned long long)R.device_msix_delivered, (unsigned long long)R.received);
         }
         R.dma_ok = check_dma(&D);
+        check_reset(&D);
     }
     note("finished in %llu ms", (unsigned long long)(now_ms() - t0));
     report();

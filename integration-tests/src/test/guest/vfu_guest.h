@@ -26,6 +26,7 @@
 #define R_ERROR_INFO 0x024
 #define R_DOORBELL_MSIX 0x040
 #define R_DOORBELL_IMS 0x044
+#define R_SCRATCH 0x080
 #define R_DMA_RING_BASE_LO 0x100
 #define R_DMA_RING_BASE_HI 0x104
 #define R_DMA_RING_SIZE 0x108
@@ -39,6 +40,7 @@
 #define R_IMS_DELIVERED 0x4000
 
 #define ID_VFU1 0x31554656u
+#define STATUS_MSIX_ENABLED (1u << 0)
 #define STATUS_BUDGET_FULL (1u << 6)
 #define ERR_BUDGET_EXHAUSTED 1u
 #define IMS_CTRL_MASK 1u
@@ -57,6 +59,9 @@ struct result {
     uint64_t churn_fired, churn_appended;
     int budget_total;
     char dma_mode[8];
+    char reset_method[64];
+    bool reset_method_read, reset_flag, reset_ok, irq_after_reset, refused_vector_unit;
+    uint64_t reset_ms;
     char error[512];
 };
 
@@ -99,5 +104,8 @@ bool check_churn(struct dev *d, uint64_t total, int extra_vectors);
 bool check_ims(struct dev *d, int entries, int rounds);
 bool check_budget(struct dev *d);
 bool check_dma(struct dev *d);
+
+/* reset.c */
+bool check_reset(struct dev *d);
 
 #endif

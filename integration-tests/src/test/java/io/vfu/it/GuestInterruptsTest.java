@@ -22,8 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue 5 on the direct path: a Debian guest booted by the provisioned QEMU 11 (its own loader, no container)
  * drives our server's device through guest vfio-pci from user space: dynamic MSI-X append to 44 vectors,
- * 10^5 interrupts of churn while appending, IMS with a mask/rewrite/unmask re-read, vector budget exhaustion
- * and the DMA engine over the shared memfd backend (mmap DMA). The container path is
+ * 10^5 interrupts of churn while appending, IMS with a mask/rewrite/unmask re-read, vector budget exhaustion,
+ * the DMA engine over the shared memfd backend (mmap DMA), and last a Function Level Reset through
+ * VFIO_DEVICE_RESET after which every vector still delivers. The container path is
  * {@link GuestContainersTest}; it boots without the memfd backend, so DMA goes by message there.
  */
 class GuestInterruptsTest {
@@ -62,6 +63,8 @@ class GuestInterruptsTest {
         assertEquals(0, r.count("fired"), r.line());
         assertTrue(!r.flag("ims_reread_ok") && !r.flag("budget_error_seen") && !r.flag("dma_mmap_ok"), r.line());
         assertTrue(r.result().get("dma_msg_ok").isNull(), r.line());
+        assertTrue(r.result().get("reset_method").isNull(), r.line());
+        assertTrue(!r.flag("reset_ok") && !r.flag("irq_after_reset"), r.line());
         assertEquals("device 1b5a:0001 not found on the PCI bus", r.detail().path("error").asText());
         assertTrue(run.stdout().contains("vfu-guest: test exit 1"), run.stdout());
     }

@@ -61,7 +61,12 @@ final class GuestScenario {
         return a;
     }
 
-    /** Every field of the result line and the detail line, as the issue defines them. */
+    /**
+     * Every field of the result line and the detail line, as the issue defines them, and the reset: FLR listed
+     * in the device's sysfs reset_method, VFIO_DEVICE_RESET offered and done, SCRATCH and the IMS store back to
+     * power-on (IMS units back in the budget), MSI-X still enabled, and every MSI-X vector still delivering to
+     * its eventfd.
+     */
     static void assertGuest(GuestResult r, boolean mmapDma, String console) {
         String why = r.line() + "\nDETAIL " + r.detail() + "\n" + console;
         assertAll(
@@ -81,7 +86,14 @@ final class GuestScenario {
                 () -> assertTrue(r.flag("ims_reread_ok"), why),
                 () -> assertTrue(r.flag("budget_error_seen"), why),
                 () -> assertEquals(BUDGET, r.detail().path("budget_total").asInt(), why),
-                () -> assertTrue(r.flag(mmapDma ? "dma_mmap_ok" : "dma_msg_ok"), why));
+                () -> assertTrue(r.flag(mmapDma ? "dma_mmap_ok" : "dma_msg_ok"), why),
+                () -> assertTrue(r.result().path("reset_method").asText().contains("flr"),
+                        "the guest kernel lists FLR as a reset method: " + why),
+                () -> assertTrue(r.detail().path("reset_flag").asBoolean(),
+                        "vfio-pci offers VFIO_DEVICE_RESET: " + why),
+                () -> assertTrue(r.flag("reset_ok"), "the reset cleared SCRATCH and the IMS store, "
+                        + "returned the IMS units to the budget, kept MSI-X enabled; the device answers: " + why),
+                () -> assertTrue(r.flag("irq_after_reset"), "every vector delivers after the reset: " + why));
     }
 
     /**
