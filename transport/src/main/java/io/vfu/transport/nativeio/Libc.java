@@ -77,6 +77,54 @@ final class Libc {
         return new IllegalStateException(t);
     }
 
+    /** A capturing downcall: {@code state} is this thread's errno capture segment, passed first. */
+    @FunctionalInterface
+    interface Call {
+        long invoke(MemorySegment state) throws Throwable;
+    }
+
+    /**
+     * Runs {@code call} once; a negative result throws {@link NativeCallException} with {@code name} and the
+     * captured errno. Returns the result.
+     */
+    static long once(String name, Call call) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        long r = invoke(call, st);
+        if (r < 0) {
+            throw new NativeCallException(name, errno(st));
+        }
+        return r;
+    }
+
+    /**
+     * Runs {@code call}, repeating it after EINTR (for calls that are safe to repeat); with
+     * {@code eagainIsMinusOne}, EAGAIN returns -1 instead of throwing (a non-blocking fd had nothing to do).
+     */
+    static long retrying(String name, boolean eagainIsMinusOne, Call call) throws NativeCallException {
+        MemorySegment st = STATE.get();
+        while (true) {
+            long r = invoke(call, st);
+            if (r >= 0) {
+                return r;
+            }
+            int e = errno(st);
+            if (e == EAGAIN && eagainIsMinusOne) {
+                return -1;
+            }
+            if (e != EINTR) {
+                throw new NativeCallException(name, e);
+            }
+        }
+    }
+
+    private static long invoke(Call call, MemorySegment st) {
+        try {
+            return call.invoke(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     /** close(2). EINTR is not retried: on Linux the fd is released even then. */
     static void close(int fd) throws NativeCallException {
         MemorySegment st = STATE.get();
@@ -92,77 +140,21 @@ final class Libc {
     }
 
     static int fcntl(int fd, int cmd, int arg) throws NativeCallException {
-        MemorySegment st = STATE.get();
-        int r;
-        try {
-            r = (int) Downcalls.Fd.FCNTL.invokeExact(st, fd, cmd, arg);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-        if (r < 0) {
-            throw new NativeCallException("fcntl", errno(st));
-        }
-        return r;
+        return (int) once("fcntl", st -> (int) Downcalls.Fd.FCNTL.invokeExact(st, fd, cmd, arg));
     }
 
     static int eventfd(int initval, int flags) throws NativeCallException {
-        MemorySegment st = STATE.get();
-        int r;
-        try {
-            r = (int) Downcalls.Event.EVENTFD.invokeExact(st, initval, flags);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-        if (r < 0) {
-            throw new NativeCallException("eventfd", errno(st));
-        }
-        return r;
+        return (int) once("eventfd", st -> (int) Downcalls.Event.EVENTFD.invokeExact(st, initval, flags));
     }
 
     /** read(2) retrying EINTR; returns bytes read, or -1 for EAGAIN on a non-blocking fd. */
     static long read(int fd, MemorySegment buf, long count) throws NativeCallException {
-        MemorySegment st = STATE.get();
-        while (true) {
-            long r;
-            try {
-                r = (long) Downcalls.Event.READ.invokeExact(st, fd, buf, count);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            }
-            if (r >= 0) {
-                return r;
-            }
-            int e = errno(st);
-            if (e == EAGAIN) {
-                return -1;
-            }
-            if (e != EINTR) {
-                throw new NativeCallException("read", e);
-            }
-        }
+        return retrying("read", true, st -> (long) Downcalls.Event.READ.invokeExact(st, fd, buf, count));
     }
 
     /** write(2) retrying EINTR; returns bytes written, or -1 for EAGAIN on a non-blocking fd. */
     static long write(int fd, MemorySegment buf, long count) throws NativeCallException {
-        MemorySegment st = STATE.get();
-        while (true) {
-            long r;
-            try {
-                r = (long) Downcalls.Event.WRITE.invokeExact(st, fd, buf, count);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            }
-            if (r >= 0) {
-                return r;
-            }
-            int e = errno(st);
-            if (e == EAGAIN) {
-                return -1;
-            }
-            if (e != EINTR) {
-                throw new NativeCallException("write", e);
-            }
-        }
+        return retrying("write", true, st -> (long) Downcalls.Event.WRITE.invokeExact(st, fd, buf, count));
     }
 
     /** poll(2) for POLLIN on one fd; true when readable within the timeout. */
@@ -179,21 +171,8 @@ final class Libc {
 
     /** poll(2) over {@code count} struct pollfd entries, retrying EINTR; returns how many have events. */
     static int poll(MemorySegment pollfds, long count, int timeoutMillis) throws NativeCallException {
-        MemorySegment st = STATE.get();
-        while (true) {
-            int r;
-            try {
-                r = (int) Downcalls.Event.POLL.invokeExact(st, pollfds, count, timeoutMillis);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            }
-            if (r >= 0) {
-                return r;
-            }
-            if (errno(st) != EINTR) {
-                throw new NativeCallException("poll", errno(st));
-            }
-        }
+        return (int) retrying("poll", false,
+                st -> (int) Downcalls.Event.POLL.invokeExact(st, pollfds, count, timeoutMillis));
     }
 
     static MemorySegment mmap(long length, int prot, int flags, int fd, long offset)
@@ -213,67 +192,23 @@ final class Libc {
     }
 
     static void munmap(MemorySegment addr, long length) throws NativeCallException {
-        MemorySegment st = STATE.get();
-        int r;
-        try {
-            r = (int) Downcalls.Memory.MUNMAP.invokeExact(st, addr, length);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-        if (r < 0) {
-            throw new NativeCallException("munmap", errno(st));
-        }
+        once("munmap", st -> (int) Downcalls.Memory.MUNMAP.invokeExact(st, addr, length));
     }
 
     /** recvmsg(2) retrying EINTR; returns bytes received (0 at end of stream). */
     static long recvmsg(int fd, MemorySegment msghdr, int flags) throws NativeCallException {
-        MemorySegment st = STATE.get();
-        while (true) {
-            long r;
-            try {
-                r = (long) Downcalls.Messages.RECVMSG.invokeExact(st, fd, msghdr, flags);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            }
-            if (r >= 0) {
-                return r;
-            }
-            if (errno(st) != EINTR) {
-                throw new NativeCallException("recvmsg", errno(st));
-            }
-        }
+        return retrying("recvmsg", false,
+                st -> (long) Downcalls.Messages.RECVMSG.invokeExact(st, fd, msghdr, flags));
     }
 
     /** sendmsg(2) retrying EINTR; returns bytes sent. */
     static long sendmsg(int fd, MemorySegment msghdr, int flags) throws NativeCallException {
-        MemorySegment st = STATE.get();
-        while (true) {
-            long r;
-            try {
-                r = (long) Downcalls.Messages.SENDMSG.invokeExact(st, fd, msghdr, flags);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            }
-            if (r >= 0) {
-                return r;
-            }
-            if (errno(st) != EINTR) {
-                throw new NativeCallException("sendmsg", errno(st));
-            }
-        }
+        return retrying("sendmsg", false,
+                st -> (long) Downcalls.Messages.SENDMSG.invokeExact(st, fd, msghdr, flags));
     }
 
     static void shutdown(int fd, int how) throws NativeCallException {
-        MemorySegment st = STATE.get();
-        int r;
-        try {
-            r = (int) Downcalls.Messages.SHUTDOWN.invokeExact(st, fd, how);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-        if (r < 0) {
-            throw new NativeCallException("shutdown", errno(st));
-        }
+        once("shutdown", st -> (int) Downcalls.Messages.SHUTDOWN.invokeExact(st, fd, how));
     }
 
     /** getuid(2), which cannot fail; widened from uid_t (u32). */
@@ -286,75 +221,26 @@ final class Libc {
     }
 
     static int socket(int domain, int type, int protocol) throws NativeCallException {
-        MemorySegment st = STATE.get();
-        int r;
-        try {
-            r = (int) Downcalls.Listen.SOCKET.invokeExact(st, domain, type, protocol);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-        if (r < 0) {
-            throw new NativeCallException("socket", errno(st));
-        }
-        return r;
+        return (int) once("socket", st -> (int) Downcalls.Listen.SOCKET.invokeExact(st, domain, type, protocol));
     }
 
     static void bind(int fd, MemorySegment addr, int len) throws NativeCallException {
-        MemorySegment st = STATE.get();
-        int r;
-        try {
-            r = (int) Downcalls.Listen.BIND.invokeExact(st, fd, addr, len);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-        if (r < 0) {
-            throw new NativeCallException("bind", errno(st));
-        }
+        once("bind", st -> (int) Downcalls.Listen.BIND.invokeExact(st, fd, addr, len));
     }
 
     static void listen(int fd, int backlog) throws NativeCallException {
-        MemorySegment st = STATE.get();
-        int r;
-        try {
-            r = (int) Downcalls.Listen.LISTEN.invokeExact(st, fd, backlog);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-        if (r < 0) {
-            throw new NativeCallException("listen", errno(st));
-        }
+        once("listen", st -> (int) Downcalls.Listen.LISTEN.invokeExact(st, fd, backlog));
     }
 
     static int memfdCreate(String name, int flags) throws NativeCallException {
-        MemorySegment st = STATE.get();
-        int r;
         try (Arena arena = Arena.ofConfined()) {
-            r = (int) Downcalls.Memory.MEMFD_CREATE.invokeExact(st, arena.allocateFrom(name), flags);
-        } catch (Throwable t) {
-            throw rethrow(t);
+            MemorySegment cname = arena.allocateFrom(name);
+            return (int) once("memfd_create", st -> (int) Downcalls.Memory.MEMFD_CREATE.invokeExact(st, cname, flags));
         }
-        if (r < 0) {
-            throw new NativeCallException("memfd_create", errno(st));
-        }
-        return r;
     }
 
     static void ftruncate(int fd, long length) throws NativeCallException {
-        MemorySegment st = STATE.get();
-        while (true) {
-            int r;
-            try {
-                r = (int) Downcalls.Memory.FTRUNCATE.invokeExact(st, fd, length);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            }
-            if (r == 0) {
-                return;
-            }
-            if (errno(st) != EINTR) {
-                throw new NativeCallException("ftruncate", errno(st));
-            }
-        }
+        retrying("ftruncate", false, st -> (int) Downcalls.Memory.FTRUNCATE.invokeExact(st, fd, length));
     }
 
     /** Offset of st_size in struct stat: 48 on both x86-64 and the generic layout aarch64 uses. */
@@ -368,18 +254,9 @@ final class Libc {
 
     /** fstat(2): the identity (device, inode) and size of the file behind {@code fd}. */
     static FileStat fstat(int fd) throws NativeCallException {
-        MemorySegment st = STATE.get();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(STAT_BYTES, 8);
-            int r;
-            try {
-                r = (int) Downcalls.Memory.FSTAT.invokeExact(st, fd, buf);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            }
-            if (r != 0) {
-                throw new NativeCallException("fstat", errno(st));
-            }
+            once("fstat", st -> (int) Downcalls.Memory.FSTAT.invokeExact(st, fd, buf));
             return new FileStat(buf.get(JAVA_LONG, ST_DEV_OFFSET), buf.get(JAVA_LONG, ST_INO_OFFSET),
                     buf.get(JAVA_LONG, ST_SIZE_OFFSET));
         }
@@ -387,19 +264,6 @@ final class Libc {
 
     /** The size of the file behind {@code fd} ({@code st_size}); 0 for pipes, sockets and the like. */
     static long fileSize(int fd) throws NativeCallException {
-        MemorySegment st = STATE.get();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buf = arena.allocate(STAT_BYTES, 8);
-            int r;
-            try {
-                r = (int) Downcalls.Memory.FSTAT.invokeExact(st, fd, buf);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            }
-            if (r != 0) {
-                throw new NativeCallException("fstat", errno(st));
-            }
-            return buf.get(JAVA_LONG, ST_SIZE_OFFSET);
-        }
+        return fstat(fd).size();
     }
 }
