@@ -28,12 +28,12 @@ import java.util.function.Consumer;
  */
 public final class DeviceHost implements AutoCloseable {
 
-    /** What a connected session lends the device: posted writes and guest memory. */
-    public interface Attachment extends MessageSink {
+    /** What a connected session lends the device: its connection (for posted writes) and guest memory. */
+    public interface Attachment {
         GuestMemory guestMemory();
 
-        /** Sends the posted writes queued by {@link #postWrite}; called outside the device lock. */
-        void flushPostedWrites();
+        /** The client's connection, where posted writes go. */
+        io.vfu.transport.Connection connection();
     }
 
     private static final Logger LOG = System.getLogger(DeviceHost.class.getName());
@@ -52,6 +52,8 @@ public final class DeviceHost implements AutoCloseable {
     /** Memory the device shares with clients, per region. */
     private final SharedRegions shared;
     private long postedWithoutClient;
+    /** Posted writes the device raised, queued under its lock and sent when the lock is released. */
+    private final PostedWrites posted = new PostedWrites();
 
     /**
      * A device of {@code factory}'s type made from {@code settings}, with its own worker thread.
@@ -181,13 +183,21 @@ public final class DeviceHost implements AutoCloseable {
 
     /**
      * Rule: posted writes the device raised under its lock are sent once the lock is released, by the thread
-     * that raised them, after every device call (see the session's {@code PostedWrites}); never while the lock
+     * that raised them, after every device call (see {@link PostedWrites}); never while the lock
      * is held (a nested call leaves them to the outermost).
      */
     private void flushPostedWrites() {
         Attachment a = attachment;
         if (a != null && !lock.isHeldByCurrentThread()) {
-            a.flushPostedWrites();
+            try {
+                int n = posted.drain(a.connection());
+                if (n > 0) {
+                    metrics.dma(DeviceMetrics.DmaMode.MESSAGE, DeviceMetrics.DmaDirection.WRITE, 4L * n);
+                }
+            } catch (java.io.IOException e) {
+                // The connection is going away; the session's end releases everything.
+                LOG.log(Level.DEBUG, () -> name + ": posted write not sent: " + e.getMessage());
+            }
         }
     }
 
@@ -220,6 +230,7 @@ public final class DeviceHost implements AutoCloseable {
         return withDevice(f -> {
             if (attachment == a) {
                 attachment = null;
+                posted.clear(); // Rule: writes raised for a client that left never reach the next one.
             }
             List<IrqTarget> dropped = f.interrupts().releaseSession();
             f.detached();
@@ -269,7 +280,11 @@ public final class DeviceHost implements AutoCloseable {
             LOG.log(Level.DEBUG, () -> name + ": posted write with no client attached was dropped");
             return;
         }
-        a.postWrite(address, data);
+        try {
+            posted.add(a.connection(), address, data);
+        } catch (java.io.IOException e) {
+            LOG.log(Level.DEBUG, () -> name + ": posted write not sent: " + e.getMessage());
+        }
     }
 
     /** Posted writes dropped because no client was attached. */

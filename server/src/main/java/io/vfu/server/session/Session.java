@@ -81,7 +81,6 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
     private final Timer readTimer;
     private final Timer writeTimer;
     private final Timer multiTimer;
-    private final PostedWrites posted = new PostedWrites();
     private boolean postFailureLogged;
     private volatile Connection connection;
     private volatile SessionGuestMemory guestMemory;
@@ -254,38 +253,9 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
         return guestMemory;
     }
 
-    /**
-     * A posted write (IMS, or an MSI-X entry without an eventfd): queued under the device lock and sent as a
-     * {@code DMA_WRITE} with No_reply as soon as the device call that raised it releases the lock ({@link
-     * PostedWrites}). QEMU
-     * delivers a write to 0xFEEx_xxxx as an MSI and answers only if the write fails ({@link
-     * #onUnsolicitedReply}).
-     */
     @Override
-    public void postWrite(long address, int data) {
-        try {
-            posted.add(connection, address, data);
-        } catch (IOException e) {
-            postFailed(e);
-        }
-    }
-
-    /** Sends the posted writes raised so far (the device host calls it after every device call). */
-    @Override
-    public void flushPostedWrites() {
-        try {
-            int n = posted.drain(connection);
-            if (n > 0) {
-                host.metrics().dma(DeviceMetrics.DmaMode.MESSAGE, DeviceMetrics.DmaDirection.WRITE, 4L * n);
-            }
-        } catch (IOException e) {
-            postFailed(e);
-        }
-    }
-
-    private void postFailed(IOException e) {
-        // The connection is going away; the session's end releases everything.
-        LOG.log(Level.DEBUG, () -> host.name() + ": posted write not sent: " + e.getMessage());
+    public Connection connection() {
+        return connection;
     }
 
     /** An error reply to a posted DMA_WRITE: the interrupt was not delivered. Counted, and logged once. */

@@ -1,4 +1,4 @@
-package io.vfu.server.session;
+package io.vfu.server.device;
 
 import io.vfu.protocol.Command;
 import io.vfu.protocol.DmaWrite;
@@ -33,6 +33,11 @@ final class PostedWrites {
     private volatile int count;
     /** A drain is sending what it took from the queue. */
     private volatile boolean sending;
+
+    /** Drops every queued write (the client they were for went away). */
+    synchronized void clear() {
+        count = 0;
+    }
 
     /** Queues one write (called under the device lock). */
     synchronized void add(Connection connection, long address, int data) throws IOException {
