@@ -40,6 +40,11 @@ public interface DeviceContext {
         throw new UnsupportedOperationException("this host shares no memory with clients");
     }
 
+    /** Metrics of this device, exported with the server's (default: none). */
+    default DeviceMeters meters() {
+        return DeviceMeters.NONE;
+    }
+
     /** The clock the device should use for time (tests may give a fixed one). */
     default InstantSource clock() {
         return InstantSource.system();

@@ -55,6 +55,22 @@ public interface VfioDevice {
         return null;
     }
 
+    /**
+     * The client granted a DMA window (spec "VFIO_USER_DMA_MAP"): guest bus addresses {@code [iova, iova + size)},
+     * which {@link GuestMemory} now reaches. Called under the device lock after the window is in place.
+     */
+    default void dmaMapped(long iova, long size, boolean readable, boolean writable) {
+    }
+
+    /**
+     * A DMA window went away (spec "VFIO_USER_DMA_UNMAP"). The server has already waited for direct DMA in
+     * flight into it, so a device needs no quiesce step; work that still targets it fails with a
+     * {@link GuestMemoryException}. Windows of a client that disconnects go without this call
+     * ({@link #detached()} says it).
+     */
+    default void dmaUnmapped(long iova, long size) {
+    }
+
     /** A client completed VERSION and now drives the device. */
     default void attached() {
     }

@@ -51,6 +51,64 @@ class EmbeddedServerTest {
                 "two devices named alike");
     }
 
+    @Test
+    void theDeviceHearsOfEveryDmaWindowTheClientGrantsAndTakesBack() throws Exception {
+        java.util.List<String> heard = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        Path socket = dir.resolve("d.sock");
+        try (VfuServer server = VfuServer.builder().device("d", socket, context -> {
+            io.vfu.device.VfioDevice inner = new MemmoveImsDevice(DeviceConfig.of(0x1234, 1, 8, 8, 8), context);
+            return new io.vfu.device.VfioDevice() {
+                public int regionCount() {
+                    return inner.regionCount();
+                }
+
+                public io.vfu.device.RegionInfo regionInfo(int index) {
+                    return inner.regionInfo(index);
+                }
+
+                public void read(int region, long offset, ByteBuffer dst) {
+                    inner.read(region, offset, dst);
+                }
+
+                public void write(int region, long offset, ByteBuffer src) {
+                    inner.write(region, offset, src);
+                }
+
+                public io.vfu.device.Interrupts interrupts() {
+                    return inner.interrupts();
+                }
+
+                public void reset() {
+                    inner.reset();
+                }
+
+                public void dmaMapped(long iova, long size, boolean readable, boolean writable) {
+                    heard.add("map " + Long.toHexString(iova) + "+" + Long.toHexString(size) + (writable ? " rw" : " r"));
+                }
+
+                public void dmaUnmapped(long iova, long size) {
+                    heard.add("unmap " + Long.toHexString(iova) + "+" + Long.toHexString(size));
+                }
+            };
+        }).start(); VfioUserClient c = VfioUserClient.connect(socket, DmaHandler.refuseAll())) {
+            try (Frame f = c.version(0, 0, "{\"max_msg_fds\":16}").get(5, TimeUnit.SECONDS)) {
+                assertEquals(0, f.header().error());
+            }
+            io.vfu.protocol.DmaMap.Request ro = new io.vfu.protocol.DmaMap.Request(32,
+                    io.vfu.protocol.DmaMap.FLAG_READ, 0, 0x10000, 0x1000);
+            io.vfu.protocol.DmaMap.Request rw = new io.vfu.protocol.DmaMap.Request(32,
+                    io.vfu.protocol.DmaMap.FLAG_READ | io.vfu.protocol.DmaMap.FLAG_WRITE, 0, 0x20000, 0x2000);
+            c.call(Command.DMA_MAP, io.vfu.protocol.MessageEncoder.payload(ro)).close();
+            c.call(Command.DMA_MAP, io.vfu.protocol.MessageEncoder.payload(rw)).close();
+            c.call(Command.DMA_UNMAP, io.vfu.protocol.MessageEncoder.payload(
+                    new io.vfu.protocol.DmaUnmap.Request(24, 0, 0x10000, 0x1000))).close();
+            c.call(Command.DMA_UNMAP, io.vfu.protocol.MessageEncoder.payload(
+                    new io.vfu.protocol.DmaUnmap.Request(24, io.vfu.protocol.DmaUnmap.FLAG_UNMAP_ALL, 0, 0))).close();
+        }
+        assertEquals(java.util.List.of("map 10000+1000 r", "map 20000+2000 rw", "unmap 10000+1000", "unmap 20000+2000"),
+                heard);
+    }
+
     private static long vendorAndDevice(Path socket) throws Exception {
         try (VfioUserClient c = VfioUserClient.connect(socket, DmaHandler.refuseAll())) {
             try (Frame f = c.version(0, 0, "{\"max_msg_fds\":16}").get(5, TimeUnit.SECONDS)) {

@@ -1,7 +1,8 @@
 package io.vfu.devices.gpio;
 
+import io.vfu.device.DeviceContext;
+import io.vfu.device.DeviceMeters;
 import io.vfu.device.Interrupts;
-import io.vfu.device.MessageSink;
 import io.vfu.device.RegionIndex;
 import io.vfu.device.RegionInfo;
 import io.vfu.device.VfioDevice;
@@ -35,14 +36,16 @@ public final class GpioDevice implements VfioDevice {
     static final int VENDOR = 0x1B5A;
 
     private final PciInterrupts irqs;
+    private final DeviceMeters.Counter edges;
     private final ConfigSpace config;
     private final RegionMap regions;
     private int out;
     private int irqEnable;
     private int irqStatus;
 
-    GpioDevice(int deviceId, MessageSink postedWrites) {
-        irqs = new PciInterrupts(1, 0x800, postedWrites, (source, index) -> { });
+    GpioDevice(int deviceId, DeviceContext context) {
+        edges = context.meters().counter("gpio_edges", "Rising edges on enabled pins (each raised an interrupt)");
+        irqs = new PciInterrupts(1, 0x800, context.postedWrites(), (source, index) -> { });
         config = ConfigSpace.builder()
                 .ids(VENDOR, deviceId)
                 .subsystem(VENDOR, deviceId)
@@ -91,6 +94,7 @@ public final class GpioDevice implements VfioDevice {
             return;
         }
         irqStatus |= rising;
+        edges.add(Integer.bitCount(rising));
         if (irqs.msix().enabled()) {
             irqs.msix().signal(0);
         } else {

@@ -29,7 +29,7 @@ public final class GpioFactory implements VfioDeviceFactory {
 
     @Override
     public VfioDevice create(JsonNode settings, DeviceContext context) {
-        return new GpioDevice(deviceId(settings), context.postedWrites());
+        return new GpioDevice(deviceId(settings), context);
     }
 
     private static int deviceId(JsonNode settings) {

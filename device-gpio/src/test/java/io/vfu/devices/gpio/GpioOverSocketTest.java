@@ -49,7 +49,8 @@ class GpioOverSocketTest {
         c.write(0, GpioDevice.IRQ_ENABLE, 4, 0b100);
         c.write(0, GpioDevice.OUT, 4, 0b100);
         assertEquals(1, DeviceClient.await(vector0, WAIT).orElseThrow(), "vector 0 fired");
-        assertTrue(gpio.server().registry().scrape()
-                .contains("vfu_interrupts_delivered_total{device=\"dut\",index=\"MSIX\"} 1.0"));
+        String scrape = gpio.server().registry().scrape();
+        assertTrue(scrape.contains("vfu_interrupts_delivered_total{device=\"dut\",index=\"MSIX\"} 1.0"), scrape);
+        assertTrue(scrape.contains("vfu_device_gpio_edges_total{device=\"dut\"} 1.0"), "the device's own metric");
     }
 }

@@ -259,6 +259,11 @@ public final class DeviceHost implements AutoCloseable {
         public java.lang.foreign.MemorySegment sharedMemory(int region, long size) {
             return shared.create(region, size);
         }
+
+        @Override
+        public io.vfu.device.DeviceMeters meters() {
+            return metrics.deviceMeters();
+        }
     }
 
     /** The memfd behind region {@code region}'s mmap areas, or -1 when it has none (owned by this host). */

@@ -84,8 +84,8 @@ public final class DmaMapTable implements AutoCloseable {
         return e.mapping();
     }
 
-    /** Removes and releases every window (DMA_UNMAP with the unmap-all flag, and session end). */
-    public int unmapAll() {
+    /** Removes and releases every window (DMA_UNMAP with the unmap-all flag, and session end); returns them. */
+    public List<DmaMapping> unmapAll() {
         List<Entry> all;
         lock.writeLock().lock();
         try {
@@ -97,7 +97,7 @@ public final class DmaMapTable implements AutoCloseable {
         for (Entry e : all) {
             e.release().release();
         }
-        return all.size();
+        return all.stream().map(Entry::mapping).toList();
     }
 
     public int size() {

@@ -164,6 +164,35 @@ public final class DeviceMetrics {
                 .register(registry)).increment();
     }
 
+    /** The meters a device registers for itself: {@code vfu_device_*}, tagged with this device. */
+    public io.vfu.device.DeviceMeters deviceMeters() {
+        return new io.vfu.device.DeviceMeters() {
+            @Override
+            public Counter counter(String name, String description) {
+                io.micrometer.core.instrument.Counter c = io.micrometer.core.instrument.Counter
+                        .builder("vfu.device." + io.vfu.device.DeviceMeters.check(name)).description(description)
+                        .tags(deviceTag).register(registry);
+                return new Counter() {
+                    @Override
+                    public void increment() {
+                        c.increment();
+                    }
+
+                    @Override
+                    public void add(long amount) {
+                        c.increment(amount);
+                    }
+                };
+            }
+
+            @Override
+            public void gauge(String name, String description, java.util.function.DoubleSupplier value) {
+                io.micrometer.core.instrument.Gauge.builder("vfu.device." + io.vfu.device.DeviceMeters.check(name),
+                        value, java.util.function.DoubleSupplier::getAsDouble).description(description).tags(deviceTag).register(registry);
+            }
+        };
+    }
+
     /** Registers a counter whose value is read from {@code source} at scrape time. */
     public <T> void functionCounter(String name, String description, Tags tags, T source, ToDoubleFunction<T> f) {
         io.micrometer.core.instrument.FunctionCounter.builder(name, source, f).description(description)

@@ -9,6 +9,8 @@ import io.vfu.server.dma.DmaMapping;
 import io.vfu.server.dma.FileMappings;
 import io.vfu.transport.nativeio.OwnedFd;
 import io.vfu.transport.ReceivedFds;
+import io.vfu.server.device.DeviceHost;
+import java.util.List;
 import java.util.Optional;
 
 /** {@code VFIO_USER_DMA_MAP} and {@code VFIO_USER_DMA_UNMAP} for one session. */
@@ -16,10 +18,12 @@ final class DmaMapRequests {
 
     private final DmaMapTable table;
     private final FileMappings files;
+    private final DeviceHost host;
 
-    DmaMapRequests(DmaMapTable table, FileMappings files) {
+    DmaMapRequests(DmaMapTable table, FileMappings files, DeviceHost host) {
         this.table = table;
         this.files = files;
+        this.host = host;
     }
 
     /**
@@ -43,6 +47,7 @@ final class DmaMapRequests {
         }
         if (fds.count() == 0) {
             table.map(new DmaMapping(r.address(), r.size(), readable, writable, Optional.empty()), () -> { });
+            host.onDevice(d -> d.dmaMapped(r.address(), r.size(), readable, writable));
             return;
         }
         FileMappings.Window window;
@@ -58,14 +63,17 @@ final class DmaMapRequests {
             window.release().release();
             throw e;
         }
+        host.onDevice(d -> d.dmaMapped(r.address(), r.size(), readable, writable));
     }
 
     /** Removes one window exactly, or all with the unmap-all flag; the reply echoes the request. */
     DmaUnmap.Reply unmap(DmaUnmap.Request r) throws MessageException {
         if ((r.flags() & DmaUnmap.FLAG_UNMAP_ALL) != 0) {
-            table.unmapAll();
+            List<DmaMapping> gone = table.unmapAll();
+            host.onDevice(d -> gone.forEach(m -> d.dmaUnmapped(m.address(), m.size())));
         } else {
             table.unmap(r.address(), r.size());
+            host.onDevice(d -> d.dmaUnmapped(r.address(), r.size()));
         }
         return new DmaUnmap.Reply(r.argsz(), r.flags(), r.address(), r.size());
     }

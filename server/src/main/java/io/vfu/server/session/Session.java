@@ -101,7 +101,7 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
         this.dmaMaps = new DmaMapTable((int) Capabilities.DEFAULT_MAX_DMA_MAPS);
         this.irqRequests = new IrqRequests(host);
         this.regions = new RegionAccess(host);
-        this.dmaMapRequests = new DmaMapRequests(dmaMaps, files);
+        this.dmaMapRequests = new DmaMapRequests(dmaMaps, files, host);
         this.readTimer = host.metrics().command(Command.REGION_READ);
         this.writeTimer = host.metrics().command(Command.REGION_WRITE);
         this.multiTimer = host.metrics().command(Command.REGION_WRITE_MULTI);
