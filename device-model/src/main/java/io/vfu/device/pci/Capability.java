@@ -24,18 +24,25 @@ public final class Capability {
 
     final int id;
     final int length;
+    /** An extended capability (config space 0x100 and up) and its version; -1 for a standard one. */
+    final int extendedVersion;
     final int[] values;
     final int[] writable;
     final int[] w1c;
     final WriteHook[] hooks;
 
-    private Capability(int id, int length) {
-        // Rule: a capability holds at least its ID and next pointer and stays dword-granular.
-        if (id < 0 || id > 0xFF || length < 2 || length > 0xC0) {
-            throw new IllegalArgumentException("bad capability id " + id + " or length " + length);
+    private Capability(int id, int length, int extendedVersion) {
+        // Rule: a standard capability has an 8-bit ID and fits 0x40-0xFF; an extended one a 16-bit ID, a 4-bit
+        // version, and fits 0x100-0xFFF. Both hold at least their header.
+        boolean extended = extendedVersion >= 0;
+        if (id < 0 || id > (extended ? 0xFFFF : 0xFF) || length < (extended ? 4 : 2)
+                || length > (extended ? 0xF00 : 0xC0) || extendedVersion > 0xF) {
+            throw new IllegalArgumentException("bad capability id " + id + ", length " + length + " or version "
+                    + extendedVersion);
         }
         this.id = id;
         this.length = length;
+        this.extendedVersion = extendedVersion;
         int dwords = (length + 3) / 4;
         this.values = new int[dwords];
         this.writable = new int[dwords];
@@ -45,7 +52,20 @@ public final class Capability {
 
     /** An empty capability of {@code length} bytes with ID {@code id}. */
     public static Capability of(int id, int length) {
-        return new Capability(id, length);
+        return new Capability(id, length, -1);
+    }
+
+    /**
+     * An empty PCI Express extended capability (PCIe Base 7.6) of {@code length} bytes, ID {@code id} and
+     * {@code version}, for {@link ConfigSpace.Builder#extendedCapability}; its header dword is the chain's.
+     */
+    public static Capability extended(int id, int version, int length) {
+        return new Capability(id, length, version);
+    }
+
+    /** The Device Serial Number extended capability (ID 0x3, version 1): a 64-bit serial, read-only. */
+    public static Capability deviceSerialNumber(long serial) {
+        return extended(0x3, 1, 12).dword(4, (int) serial, 0, 0).dword(8, (int) (serial >>> 32), 0, 0);
     }
 
     /**
@@ -54,9 +74,11 @@ public final class Capability {
      */
     public Capability dword(int offset, int value, int writableBits, int writeOneToClear) {
         int i = index(offset);
-        values[i] = i == 0 ? (values[0] & 0xFFFF) | (value & 0xFFFF0000) : value;
-        writable[i] = i == 0 ? writableBits & 0xFFFF0000 : writableBits;
-        w1c[i] = i == 0 ? writeOneToClear & 0xFFFF0000 : writeOneToClear;
+        // Rule: a header belongs to the chain: a standard one keeps bits 31:16, an extended one none of it.
+        int own = i != 0 ? 0xFFFFFFFF : extendedVersion >= 0 ? 0 : 0xFFFF0000;
+        values[i] = (values[i] & ~own) | (value & own);
+        writable[i] = writableBits & own;
+        w1c[i] = writeOneToClear & own;
         return this;
     }
 

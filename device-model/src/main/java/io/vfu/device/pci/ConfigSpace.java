@@ -60,7 +60,18 @@ public final class ConfigSpace implements DwordAccess {
                 hooks[(at >>> 2) + d] = cap.hooks[d];
             }
         }
-        // Extended space 0x100: a zero header means "no extended capabilities" (PCIe Base 7.6.2).
+        // Extended space 0x100: a zero header means "no extended capabilities" (PCIe Base 7.6.2); otherwise the
+        // first one sits at 0x100 and each header holds ID, version and the next offset (0: end).
+        for (int c = 0; c < b.extended.size(); c++) {
+            Capability cap = b.extended.get(c);
+            int at = b.extendedOffsets.get(c);
+            int next = c + 1 < b.extended.size() ? b.extendedOffsets.get(c + 1) : 0;
+            for (int d = 0; d < cap.values.length; d++) {
+                int value = d == 0 ? cap.id | cap.extendedVersion << 16 | next << 20 : cap.values[d];
+                put(at + 4 * d, value, cap.writable[d], cap.w1c[d]);
+                hooks[(at >>> 2) + d] = cap.hooks[d];
+            }
+        }
         initial = data.clone();
     }
 
@@ -141,6 +152,9 @@ public final class ConfigSpace implements DwordAccess {
         private final List<Capability> capabilities = new ArrayList<>();
         private final List<Integer> offsets = new ArrayList<>();
         private int nextFree = FIRST_CAPABILITY;
+        private final List<Capability> extended = new ArrayList<>();
+        private final List<Integer> extendedOffsets = new ArrayList<>();
+        private int nextExtended = 0x100;
 
         private Builder() {
         }
@@ -201,6 +215,9 @@ public final class ConfigSpace implements DwordAccess {
          * chain keeps the order of the calls.
          */
         public Builder capability(int offset, Capability cap) {
+            if (cap.extendedVersion >= 0) {
+                throw new IllegalArgumentException("an extended capability goes to extendedCapability: " + cap);
+            }
             // Rule: capabilities live in [0x40, 0x100), dword-aligned, and never overlap.
             if ((offset & 3) != 0 || offset < FIRST_CAPABILITY || offset + cap.length() > 0x100) {
                 throw new IllegalArgumentException("capability at 0x" + Integer.toHexString(offset)
@@ -216,6 +233,23 @@ public final class ConfigSpace implements DwordAccess {
             capabilities.add(cap);
             offsets.add(offset);
             nextFree = Math.max(nextFree, (offset + cap.length() + 3) & ~3);
+            return this;
+        }
+
+        /**
+         * Appends the extended capability {@code cap} ({@link Capability#extended}) to the chain at 0x100: the
+         * first at 0x100 itself, each next at the next free dword.
+         */
+        public Builder extendedCapability(Capability cap) {
+            if (cap.extendedVersion < 0) {
+                throw new IllegalArgumentException("not an extended capability: " + cap);
+            }
+            if (nextExtended + cap.length() > SIZE) {
+                throw new IllegalArgumentException("extended capabilities do not fit in 4 KiB");
+            }
+            extended.add(cap);
+            extendedOffsets.add(nextExtended);
+            nextExtended = (nextExtended + cap.length() + 3) & ~3;
             return this;
         }
 
