@@ -25,13 +25,16 @@ public interface CommandHandler {
     void onCommand(Connection connection, Frame command) throws Exception;
 
     /**
-     * The zero-allocation path, offered every command first: handle it straight from the lent receive buffer
-     * and return true, or return false to have it delivered to {@link #onCommand} as an owned {@link Frame}.
-     * Nothing of {@code command} may be kept after returning. Answer with {@link Connection#reply(LentFrame,
-     * java.nio.ByteBuffer)}. Exceptions are treated as for {@link #onCommand}.
+     * Every command arrives here first, lent from the receive buffer (see {@link LentFrame}): nothing of it may
+     * be kept after returning. A handler that serves commands in place (the zero-allocation path) overrides
+     * this and answers with {@link Connection#reply(LentFrame, java.nio.ByteBuffer)}; the default hands an
+     * owned {@link Frame} to {@link #onCommand}, closing whatever fds it did not take. Exceptions as for
+     * {@link #onCommand}.
      */
-    default boolean onLentCommand(Connection connection, LentFrame command) throws Exception {
-        return false;
+    default void onLentCommand(Connection connection, LentFrame command) throws Exception {
+        try (Frame frame = command.toFrame()) {
+            onCommand(connection, frame);
+        }
     }
 
     /**

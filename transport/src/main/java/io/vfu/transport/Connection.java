@@ -269,23 +269,21 @@ public final class Connection implements AutoCloseable {
         }
     }
 
-    /** A command: the handler's lent path first, then (if it declines) the owned-frame path. */
+    /**
+     * A command, one path for every handler: {@link CommandHandler#onLentCommand} (which, unless a handler
+     * serves lent frames itself, hands an owned frame to {@link CommandHandler#onCommand}). A
+     * {@link MessageException} is answered with its errno, anything else but a broken stream with EIO.
+     */
     private void dispatch(LentFrame lent) throws FramingException, IOException {
-        boolean handled;
         try {
-            handled = handler.onLentCommand(this, lent);
+            handler.onLentCommand(this, lent);
         } catch (MessageException e) {
             replyError(lent, e.errno());
-            return;
         } catch (FramingException | IOException e) {
             throw e;
         } catch (Exception e) {
             LOG.log(Level.WARNING, "command " + lent.command() + " msg_id " + lent.msgId() + " failed", e);
             replyError(lent, Errno.EIO);
-            return;
-        }
-        if (!handled) {
-            dispatch(lent.toFrame());
         }
     }
 
@@ -316,20 +314,6 @@ public final class Connection implements AutoCloseable {
             p.future().completeExceptionally(new ErrorReplyException(h));
         } else if (!p.future().complete(frame)) {
             frame.close();
-        }
-    }
-
-    private void dispatch(Frame frame) throws FramingException, IOException {
-        Header h = frame.header();
-        try (frame) {
-            handler.onCommand(this, frame);
-        } catch (MessageException e) {
-            replyError(h, e.errno());
-        } catch (FramingException | IOException e) {
-            throw e;
-        } catch (Exception e) {
-            LOG.log(Level.WARNING, "command " + h.command() + " msg_id " + h.msgId() + " failed", e);
-            replyError(h, Errno.EIO);
         }
     }
 

@@ -133,37 +133,40 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
     }
 
     /**
-     * The steady-state path (spec "VFIO_USER_REGION_READ", "..._WRITE", "..._WRITE_MULTI" on a negotiated
-     * session): served from
-     * the lent receive buffer through in-place views, with a reused reply buffer and cached timers, so a BAR
-     * or config access allocates nothing. Every other command, and any region command carrying fds, goes to
-     * the decoder via {@link #onCommand}.
+     * Every command, one switch: on a negotiated session the region commands (spec "VFIO_USER_REGION_READ",
+     * "..._WRITE", "..._WRITE_MULTI") are served from the lent receive buffer through in-place views, with a
+     * reused reply buffer and cached timers, so a BAR or config access allocates nothing; every other command
+     * goes to the decoder ({@link #onCommand}). The views apply the decoder's own checks (fds included), so
+     * each command gets the same errno on either path.
      */
     @Override
-    public boolean onLentCommand(Connection c, LentFrame m) throws Exception {
+    public void onLentCommand(Connection c, LentFrame m) throws Exception {
         int command = m.command();
-        // Rule: only a negotiated session's region commands without fds or Error flag take this path; the
-        // decoder gives everything else its exact errno.
-        if (!negotiated || m.fdCount() != 0 || m.isError()
-                || (command != REGION_READ && command != REGION_WRITE && command != REGION_WRITE_MULTI)) {
-            return false;
-        }
-        long start = System.nanoTime();
-        try {
-            if (command == REGION_READ) {
-                regions.read(c, m, readView.wrap(m.payload(), 0, limits));
-            } else if (command == REGION_WRITE) {
-                regions.write(c, m, writeView.wrap(m.payload(), 0, limits));
-            } else {
-                regions.writeMulti(c, m, multiView.wrap(m.payload(), 0));
+        // Rule: a command with the Error flag, or any command before VERSION, gets the decoder's exact errno.
+        if (negotiated && !m.isError()) {
+            Timer timer = command == REGION_READ ? readTimer : command == REGION_WRITE ? writeTimer
+                    : command == REGION_WRITE_MULTI ? multiTimer : null;
+            if (timer != null) {
+                long start = System.nanoTime();
+                try {
+                    if (command == REGION_READ) {
+                        regions.read(c, m, readView.wrap(m.payload(), m.fdCount(), limits));
+                    } else if (command == REGION_WRITE) {
+                        regions.write(c, m, writeView.wrap(m.payload(), m.fdCount(), limits));
+                    } else {
+                        regions.writeMulti(c, m, multiView.wrap(m.payload(), m.fdCount()));
+                    }
+                } catch (MessageException | DeviceException e) {
+                    throw refused(command, e);
+                } finally {
+                    timer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+                }
+                return;
             }
-        } catch (MessageException | DeviceException e) {
-            throw refused(command, e);
-        } finally {
-            Timer t = command == REGION_READ ? readTimer : command == REGION_WRITE ? writeTimer : multiTimer;
-            t.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         }
-        return true;
+        try (Frame frame = m.toFrame()) {
+            onCommand(c, frame);
+        }
     }
 
     /** Counts a refused command by errno and returns the exception that answers it. */
@@ -202,11 +205,10 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
                 irqRequests.set(r, frame.fds());
                 reply(h, new DeviceSetIrqs.Reply());
             }
-            // Unreachable: onLentCommand serves every region access the decoder accepts (negotiated, no fds).
-            case RegionRead.Request r -> throw new IllegalStateException("REGION_READ bypassed the lent path");
-            case RegionWrite.Request r -> throw new IllegalStateException("REGION_WRITE bypassed the lent path");
-            case RegionWriteMulti.Request r ->
-                    throw new IllegalStateException("REGION_WRITE_MULTI bypassed the lent path");
+            // Region commands never reach the decoder: onLentCommand serves them on a negotiated session, and
+            // before VERSION (checked above) or with the Error flag (refused by the decoder) they never decode.
+            case RegionRead.Request _, RegionWrite.Request _, RegionWriteMulti.Request _ ->
+                    throw new IllegalStateException("a region command reached the decoder path");
             case DeviceReset.Request r -> {
                 host.onDevice(VfioDevice::reset); // the targets it drops are closed as the call ends
                 reply(h, new DeviceReset.Reply());
