@@ -75,7 +75,10 @@ public interface VfioDevice {
     default void attached() {
     }
 
-    /** The client went away; its interrupt targets and DMA windows are already gone. Device state stays. */
+    /**
+     * The client went away: its interrupt targets are already gone, its DMA windows go right after (waiting for
+     * direct DMA in flight). Device state stays for the next client.
+     */
     default void detached() {
     }
 }

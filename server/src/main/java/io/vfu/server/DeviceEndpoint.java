@@ -281,6 +281,14 @@ public final class DeviceEndpoint implements AutoCloseable {
         Active a = active.get();
         if (a != null) {
             a.connection().close();
+            try {
+                // Rule: the device goes only after its session has ended (no device call in flight).
+                a.ended().get(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.log(Level.WARNING, host.name() + ": the session did not end within 5 s of close");
+            }
         }
         host.close();
     }

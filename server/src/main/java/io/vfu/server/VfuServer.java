@@ -63,8 +63,10 @@ public final class VfuServer implements AutoCloseable {
     static VfuServer start(VfuServerBuilder b) throws IOException {
         VfuServer s = new VfuServer(b.registry != null ? b.registry
                 : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-        // Rule: one mapping budget for every device of the process (vm.max_map_count is per process).
-        MappingBudget mappings = new MappingBudget(b.limits.mappedFilesPerProcess());
+        // Rule: one mapping budget for every device of the process (vm.max_map_count is per process), shared by
+        // every server at the machine's limit; a server given a limit of its own keeps its own budget.
+        MappingBudget mappings = b.limits.mappedFilesPerProcess() == MappingBudget.process().limit()
+                ? MappingBudget.process() : new MappingBudget(b.limits.mappedFilesPerProcess());
         s.registry.gauge("vfu.dma.mapped.files", mappings, MappingBudget::used);
         s.registry.gauge("vfu.dma.mapped.files.budget", mappings, MappingBudget::limit);
         try {
@@ -90,7 +92,7 @@ public final class VfuServer implements AutoCloseable {
         if (host.stats() != null) {
             InterruptMetrics.bind(m, host.stats());
         }
-        m.functionCounter("vfu.posted.writes.dropped", "Posted writes dropped because no client was attached",
+        m.functionCounter("vfu.posted.writes.dropped", "Posted writes dropped: no client was attached, or 65,536 were waiting for it",
                 Tags.empty(), host, DeviceHost::postedWithoutClient);
     }
 

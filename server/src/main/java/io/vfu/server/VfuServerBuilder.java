@@ -40,7 +40,7 @@ public final class VfuServerBuilder {
 
     final List<Device> devices = new ArrayList<>();
     private final Set<String> names = new HashSet<>();
-    PeerPolicy peers = new PeerPolicy(Set.of(), Set.of());
+    PeerPolicy peers = PeerPolicy.SAME_USER;
     ServerLimits limits = ServerLimits.DEFAULT;
     PrometheusMeterRegistry registry;
     Integer metricsPort;

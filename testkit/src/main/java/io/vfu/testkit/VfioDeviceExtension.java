@@ -3,6 +3,7 @@ package io.vfu.testkit;
 import io.vfu.device.DeviceContext;
 import io.vfu.device.VfioDevice;
 import io.vfu.server.VfuServer;
+import io.vfu.server.config.DeviceSpec;
 import io.vfu.server.config.ServerConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,13 +55,17 @@ public final class VfioDeviceExtension implements BeforeEachCallback, AfterEachC
      * (a JSON object) for each test.
      */
     public static VfioDeviceExtension ofType(String type, String settings) {
+        com.fasterxml.jackson.databind.node.ObjectNode node;
+        try {
+            node = (com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(settings);
+        } catch (java.io.IOException | ClassCastException e) {
+            throw new IllegalArgumentException("settings must be a JSON object: " + settings, e);
+        }
         return new VfioDeviceExtension(socket -> {
-            String json = settings.strip();
-            String body = json.substring(1, json.length() - 1).strip();
-            String entry = "{\"name\": \"dut\", \"socket\": \"" + socket + "\", \"type\": \"" + type + "\""
-                    + (body.isEmpty() ? "" : ", " + body) + "}";
             try {
-                return VfuServer.builder().config(ServerConfig.parse("test", "{\"devices\": [" + entry + "]}"))
+                return VfuServer.builder().config(new ServerConfig(
+                        java.util.List.of(DeviceSpec.of("dut", socket, type, node)), java.util.List.of(), null))
                         .start();
             } catch (java.io.IOException e) {
                 throw DeviceClient.unchecked(e);

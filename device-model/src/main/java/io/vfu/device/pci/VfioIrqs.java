@@ -21,7 +21,8 @@ import java.util.List;
  * <li>TRIGGER + NONE/BOOL: signal the vectors, as the device would (loopback).</li>
  * <li>TRIGGER + NONE with count 0: disable the index (de-assign every vector that has a target).</li>
  * </ul>
- * Every target the layer stops using is returned to the caller, which owns closing it.
+ * Every target the layer stops using goes back to the caller, which owns closing it: in the list a call
+ * returns, or (for a reset) through {@link #takeReleased()}.
  */
 public final class VfioIrqs implements Interrupts {
 

@@ -7,8 +7,6 @@ import io.vfu.device.Interrupts;
 import io.vfu.device.IrqTarget;
 import io.vfu.device.MessageSink;
 import io.vfu.device.VfioDevice;
-import io.vfu.device.VfioDeviceFactory;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.vfu.device.pci.InterruptStats;
 import io.vfu.server.metrics.DeviceMetrics;
 import java.lang.System.Logger;
@@ -54,15 +52,6 @@ public final class DeviceHost implements AutoCloseable {
     private long postedWithoutClient;
     /** Posted writes the device raised, queued under its lock and sent when the lock is released. */
     private final PostedWrites posted = new PostedWrites();
-
-    /**
-     * A device of {@code factory}'s type made from {@code settings}, with its own worker thread.
-     *
-     * @throws IllegalArgumentException for bad settings
-     */
-    public DeviceHost(String name, VfioDeviceFactory factory, JsonNode settings, DeviceMetrics metrics) {
-        this(name, context -> factory.create(settings, context), metrics);
-    }
 
     /**
      * The device {@code create} makes with this host's context, with its own worker thread.
@@ -285,14 +274,14 @@ public final class DeviceHost implements AutoCloseable {
             LOG.log(Level.DEBUG, () -> name + ": posted write with no client attached was dropped");
             return;
         }
-        try {
-            posted.add(a.connection(), address, data);
-        } catch (java.io.IOException e) {
-            LOG.log(Level.DEBUG, () -> name + ": posted write not sent: " + e.getMessage());
+        if (!posted.add(a.connection(), address, data)) {
+            // Rule: a client that reads nothing while the device raises PostedWrites.MAX writes loses the
+            // excess (counted), rather than a device call waiting for it.
+            postedWithoutClient++;
         }
     }
 
-    /** Posted writes dropped because no client was attached. */
+    /** Posted writes dropped: no client was attached, or it had {@link PostedWrites#MAX} waiting. */
     public long postedWithoutClient() {
         return postedWithoutClient;
     }
@@ -326,12 +315,19 @@ public final class DeviceHost implements AutoCloseable {
 
     @Override
     public void close() {
-        shared.close();
         dmaWorker.shutdownNow();
         try {
             dmaWorker.awaitTermination(2, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        // Rule: shared memory is unmapped only when no device call can be touching it: the worker has stopped
+        // and the device lock is ours (a touch after munmap would crash the process, or hit another mapping).
+        lock.lock();
+        try {
+            shared.close();
+        } finally {
+            lock.unlock();
         }
     }
 }

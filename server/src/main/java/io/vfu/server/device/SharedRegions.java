@@ -36,7 +36,9 @@ final class SharedRegions implements AutoCloseable {
         long pages = (size + 4095) & ~4095L;
         OwnedFd fd;
         try {
-            fd = MemFd.create("vfu-" + device + "-region" + region, pages);
+            // Rule: sealed against shrinking: every client gets this fd, and none may cut the memory under the
+            // device (its next access would be a bus error) or under the next client.
+            fd = MemFd.createSealed("vfu-" + device + "-region" + region, pages);
         } catch (NativeCallException e) {
             throw new UncheckedIOException(e);
         }

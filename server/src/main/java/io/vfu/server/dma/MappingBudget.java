@@ -45,6 +45,18 @@ public final class MappingBudget {
         return new MappingBudget(fromMaxMapCount(maxMapCount()));
     }
 
+    /**
+     * The one budget of this process at this machine's limit, shared by every server in it (embedded servers
+     * too: {@code vm.max_map_count} is per process, not per server).
+     */
+    public static MappingBudget process() {
+        return Process.BUDGET;
+    }
+
+    private static final class Process {
+        static final MappingBudget BUDGET = forThisProcess();
+    }
+
     /** The budget for a given {@code vm.max_map_count}. */
     static long fromMaxMapCount(long maxMapCount) {
         return Math.max(0, maxMapCount - Math.max(MIN_HEADROOM, maxMapCount / 4));

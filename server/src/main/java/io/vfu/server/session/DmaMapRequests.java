@@ -47,7 +47,7 @@ final class DmaMapRequests {
         }
         if (fds.count() == 0) {
             table.map(new DmaMapping(r.address(), r.size(), readable, writable, Optional.empty()), () -> { });
-            host.onDevice(d -> d.dmaMapped(r.address(), r.size(), readable, writable));
+            tellDevice(r, readable, writable);
             return;
         }
         FileMappings.Window window;
@@ -63,7 +63,18 @@ final class DmaMapRequests {
             window.release().release();
             throw e;
         }
-        host.onDevice(d -> d.dmaMapped(r.address(), r.size(), readable, writable));
+        tellDevice(r, readable, writable);
+    }
+
+    /** Tells the device of the new window; if the device refuses it, the window goes again and so does the map. */
+    private void tellDevice(DmaMap.Request r, boolean readable, boolean writable) throws MessageException {
+        try {
+            host.onDevice(d -> d.dmaMapped(r.address(), r.size(), readable, writable));
+        } catch (RuntimeException e) {
+            // Rule: the client is told the map failed, so the window must not exist.
+            table.unmap(r.address(), r.size());
+            throw e;
+        }
     }
 
     /** Removes one window exactly, or all with the unmap-all flag; the reply echoes the request. */

@@ -99,6 +99,10 @@ class SharedRegionInfoTest {
                 try (OwnedFd fd = f.fds().take(0); Mmap client = Mmap.map(fd, 0x1000, 0x1000, true)) {
                     client.segment().set(ValueLayout.JAVA_INT_UNALIGNED, 0, 0x5eed);
                     assertEquals(0x5eed, d.read(0, 0x1000, 4), "the client's mapping is the device's memory");
+                    // A client cannot cut the memory under the device (its next access would be a bus error).
+                    assertThrows(io.vfu.transport.nativeio.NativeCallException.class,
+                            () -> io.vfu.transport.nativeio.MemFd.truncate(fd, 0), "the memfd is sealed");
+                    assertEquals(0x5eed, d.read(0, 0x1000, 4), "the device still reads it");
                 }
             }
         }

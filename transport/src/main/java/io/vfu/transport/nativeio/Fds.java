@@ -42,18 +42,9 @@ public final class Fds {
 
     /** A pipe (pipe2(2), close-on-exec): {read end, write end}. */
     public static OwnedFd[] pipe() throws NativeCallException {
-        java.lang.foreign.MemorySegment st = Libc.state();
         try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
             java.lang.foreign.MemorySegment fds = a.allocate(java.lang.foreign.ValueLayout.JAVA_INT, 2);
-            int r;
-            try {
-                r = (int) Downcalls.Fd.PIPE2.invokeExact(st, fds, Libc.O_CLOEXEC);
-            } catch (Throwable t) {
-                throw Libc.rethrow(t);
-            }
-            if (r != 0) {
-                throw new NativeCallException("pipe2", Libc.errno(st));
-            }
+            Libc.once("pipe2", st -> (int) Downcalls.Fd.PIPE2.invokeExact(st, fds, Libc.O_CLOEXEC));
             return new OwnedFd[] {OwnedFd.adopt(fds.getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, 0)),
                 OwnedFd.adopt(fds.getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, 1))};
         }
@@ -61,18 +52,10 @@ public final class Fds {
 
     /** An existing file (or device, such as /dev/null) opened read-write and close-on-exec (open(2)). */
     public static OwnedFd openReadWrite(java.nio.file.Path path) throws NativeCallException {
-        java.lang.foreign.MemorySegment st = Libc.state();
         try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
-            int fd;
-            try {
-                fd = (int) Downcalls.Fd.OPEN.invokeExact(st, a.allocateFrom(path.toString()), O_RDWR | Libc.O_CLOEXEC);
-            } catch (Throwable t) {
-                throw Libc.rethrow(t);
-            }
-            if (fd < 0) {
-                throw new NativeCallException("open " + path, Libc.errno(st));
-            }
-            return OwnedFd.adopt(fd);
+            java.lang.foreign.MemorySegment name = a.allocateFrom(path.toString());
+            return OwnedFd.adopt((int) Libc.once("open " + path,
+                    st -> (int) Downcalls.Fd.OPEN.invokeExact(st, name, O_RDWR | Libc.O_CLOEXEC)));
         }
     }
 

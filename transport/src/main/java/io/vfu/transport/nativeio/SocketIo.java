@@ -47,8 +47,8 @@ public final class SocketIo {
     private static final int[] NONE = new int[0];
 
     private int[] lastFds = NONE;
-    /** A send timeout is set: EAGAIN from a send means it expired. */
-    private volatile boolean sendsBounded;
+    /** The send timeout in nanoseconds, 0 for none: an EAGAIN after this long means it expired. */
+    private volatile long sendBound;
     private boolean truncated;
 
     /** For a socket fd owned elsewhere (the channel it belongs to must outlive this object's use). */
@@ -152,6 +152,9 @@ public final class SocketIo {
         }
         long sent = 0;
         boolean withFds = fds.length > 0;
+        // With a send bound, when this wait began: an EAGAIN before the bound ran out is a signal (SO_SNDTIMEO
+        // sends are never restarted after one), not a stuck peer.
+        long waitStarted = sendBound != 0 ? System.nanoTime() : 0;
         do {
             iov.set(JAVA_LONG, 0, address(buf, sent, length - sent));
             iov.set(JAVA_LONG, 8, length - sent);
@@ -171,11 +174,15 @@ public final class SocketIo {
             }
             try {
                 sent += HotCalls.sendmsg(socketFd, msghdr, MSG_NOSIGNAL);
+                if (sent < length && sendBound != 0) {
+                    waitStarted = System.nanoTime(); // progress: the bound counts from here
+                }
             } catch (NativeCallException e) {
-                // EAGAIN on this blocking socket: with a send bound it is the bound expiring (the caller ends the
-                // connection); without one, a signal interrupted the wait and the non-waiting repeat found the
-                // socket full (see HotCalls): wait again.
-                if (e.errno() == Libc.EAGAIN && !sendsBounded) {
+                // EAGAIN on this blocking socket is the bound expiring (the caller ends the connection) only once
+                // the bound has passed; sooner, or without a bound, a signal interrupted the wait and the
+                // non-waiting repeat found the socket full (see HotCalls): wait again.
+                if (e.errno() == Libc.EAGAIN
+                        && (sendBound == 0 || System.nanoTime() - waitStarted < sendBound - sendBound / 10)) {
                     continue;
                 }
                 throw e;
@@ -194,7 +201,7 @@ public final class SocketIo {
      */
     public void boundSends(java.time.Duration timeout) throws NativeCallException {
         UnixSockets.setSendTimeout(socketFd, timeout);
-        sendsBounded = !timeout.isZero();
+        sendBound = timeout.toNanos();
     }
 
     /** shutdown(SHUT_RDWR): wakes a thread blocked in recvmsg/sendmsg on this socket; the fd stays open. */

@@ -155,21 +155,13 @@ public final class UnixSockets {
      * fails with EAGAIN instead of blocking on a peer that stopped reading. Zero means no bound.
      */
     public static void setSendTimeout(int fd, java.time.Duration timeout) throws NativeCallException {
-        MemorySegment st = Libc.state();
         try (Arena arena = Arena.ofConfined()) {
             // struct timeval { time_t tv_sec; suseconds_t tv_usec; }: two 64-bit fields on x86-64 and aarch64.
             MemorySegment tv = arena.allocate(16, 8);
             tv.set(ValueLayout.JAVA_LONG, 0, timeout.toSeconds());
             tv.set(ValueLayout.JAVA_LONG, 8, timeout.toNanosPart() / 1000);
-            int r;
-            try {
-                r = (int) Downcalls.Accept.SETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, SO_SNDTIMEO, tv, 16);
-            } catch (Throwable t) {
-                throw Libc.rethrow(t);
-            }
-            if (r != 0) {
-                throw new NativeCallException("setsockopt(SO_SNDTIMEO)", Libc.errno(st));
-            }
+            Libc.once("setsockopt(SO_SNDTIMEO)",
+                    st -> (int) Downcalls.Accept.SETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, SO_SNDTIMEO, tv, 16));
         }
     }
 
