@@ -103,7 +103,9 @@ class BenchSmokeTest {
      * 4 KiB per 4-byte message is not a plausible server, but a unit or subtraction error of the harness.
      */
     private static void assertAllocationFigures(JsonNode json) {
-        for (String key : List.of("server_alloc_bytes_per_read", "server_alloc_bytes_per_posted_write")) {
+        for (String key : List.of("server_alloc_bytes_per_read", "server_alloc_bytes_per_posted_write",
+                "server_alloc_bytes_per_write", "server_alloc_bytes_per_write_multi",
+                "server_alloc_bytes_per_irq_eventfd", "server_alloc_bytes_per_irq_posted_write")) {
             assertTrue(json.has(key), "missing " + key);
             assertTrue(json.get(key).isNumber(), key + " is not a number: " + json.get(key));
             double v = json.get(key).asDouble();
