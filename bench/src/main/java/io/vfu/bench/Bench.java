@@ -55,7 +55,9 @@ final class Bench {
         double[] posted = new double[n], barrier = new double[n], piped = new double[n], irq50 = new double[n],
                 irq99 = new double[n];
         double[] rCfg = new double[n], rBar0 = new double[n], rPosted = new double[n], rIrq = new double[n];
-        double[] allocRead = new double[n], allocPosted = new double[n], allocScrape = new double[n];
+        double[] allocRead = new double[n], allocPosted = new double[n], allocWrite = new double[n],
+                allocMulti = new double[n], allocMsix = new double[n], allocIms = new double[n],
+                allocScrape = new double[n];
         // The latency server serves metrics on a free loopback port: the allocation phase scrapes it.
         // Its GC log shows whether the latency figures contain collector pauses.
         Path gcLog = work.resolve("gc-latency.log");
@@ -93,9 +95,14 @@ final class Bench {
                     irq50[i] = irq.p50() / 1e3;
                     irq99[i] = irq.p99() / 1e3;
                     b.disableMsix();
-                    AllocationBench.Result a = AllocationBench.run(b, scraper, o.allocReads(), o.allocPostedWrites());
+                    AllocationBench.Result a = AllocationBench.run(b, scraper, efd, new AllocationBench.Counts(
+                            o.allocReads(), o.allocPostedWrites(), o.allocInterrupts(), o.warmup()));
                     allocRead[i] = a.bytesPerRead();
                     allocPosted[i] = a.bytesPerPostedWrite();
+                    allocWrite[i] = a.bytesPerWrite();
+                    allocMulti[i] = a.bytesPerWriteMulti();
+                    allocMsix[i] = a.bytesPerIrqEventfd();
+                    allocIms[i] = a.bytesPerIrqPostedWrite();
                     allocScrape[i] = a.scrapeBytes();
                 }
                 rCfg[i] = cfg[0][i] / floorP50[i];
@@ -126,6 +133,13 @@ final class Bench {
                     "server heap bytes per sync config read (vfu_jvm_allocated_bytes_total, scrape subtracted)");
             r.put("server_alloc_bytes_per_posted_write", Stats.median(allocPosted),
                     "the same per posted BAR0 write");
+            r.put("server_alloc_bytes_per_write", Stats.median(allocWrite), "the same per BAR0 write with a reply");
+            r.put("server_alloc_bytes_per_write_multi", Stats.median(allocMulti),
+                    "the same per posted REGION_WRITE_MULTI of two writes");
+            r.put("server_alloc_bytes_per_irq_eventfd", Stats.median(allocMsix),
+                    "the same per MSI-X interrupt by eventfd (its posted doorbell included)");
+            r.put("server_alloc_bytes_per_irq_posted_write", Stats.median(allocIms),
+                    "the same per IMS interrupt sent as a posted DMA_WRITE (its posted doorbell included)");
             r.put("server_alloc_scrape_bytes", Stats.median(allocScrape), "what one scrape allocates (subtracted)");
         }
         GcLog pauses = GcLog.parse(gcLog); // complete: the server has exited

@@ -137,6 +137,11 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
         return smoke ? 2_000 : 100_000;
     }
 
+    /** Interrupts of each kind (MSI-X by eventfd, IMS by posted write) in the allocation phase. */
+    int allocInterrupts() {
+        return smoke ? 2_000 : 50_000;
+    }
+
     /** Latency servers per collector in the collector comparison (in ABBA order). */
     int gcRounds() {
         return smoke ? 1 : 2;

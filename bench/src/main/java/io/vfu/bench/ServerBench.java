@@ -23,8 +23,18 @@ final class ServerBench {
     static final int BAR0_ID_VALUE = 0x31554656;
     /** BAR0 DOORBELL_MSIX: writing n fires MSI-X vector n. */
     static final long BAR0_DOORBELL_MSIX = 0x040;
+    /** BAR0 DOORBELL_IMS: writing n fires IMS entry n. */
+    static final long BAR0_DOORBELL_IMS = 0x044;
     /** BAR0 SCRATCH[0]. */
     static final long BAR0_SCRATCH0 = 0x080;
+    /** Config space Command register: Memory Space (bit 1) and Bus Master Enable (bit 2). */
+    static final long CFG_COMMAND = 0x04;
+    static final int COMMAND_MEMORY_AND_BUS_MASTER = 0x6;
+    /** An IMS entry's message: the x86 MSI address window and a vector (LAYOUT.md "BAR4: IMS store"). */
+    static final long IMS_ADDRESS = 0xFEE0_0000L;
+    static final int IMS_DATA = 0x41;
+    /** Posted doorbells between two barrier reads: their DMA_WRITEs fit the socket buffer while unread. */
+    static final int IMS_BATCH = 64;
     /** The fds one SET_IRQS may carry (QEMU's and our max_msg_fds). */
     static final int MAX_FDS = 16;
 
@@ -74,6 +84,69 @@ final class ServerBench {
             throw new IOException("barrier read " + last + " after posting 0.." + (n - 1));
         }
         return new Posted(n / ((end - start) / 1e9), end - barrierStart);
+    }
+
+    /** {@code n} synchronous 4-byte REGION_WRITEs (with a reply) to SCRATCH[1]; a read checks the last. */
+    void writes(int n) throws IOException {
+        for (int i = 0; i < n; i++) {
+            client.write4(SyncClient.REGION_BAR0, BAR0_SCRATCH0 + 4, i);
+        }
+        int last = client.read4(SyncClient.REGION_BAR0, BAR0_SCRATCH0 + 4);
+        if (last != n - 1) {
+            throw new IOException("SCRATCH[1] reads " + last + " after writing 0.." + (n - 1));
+        }
+    }
+
+    /**
+     * {@code n} posted REGION_WRITE_MULTIs, each of two writes (4 bytes to SCRATCH[2], 2 bytes to SCRATCH[3]), as
+     * QEMU coalesces posted writes under load; then one read of SCRATCH[2] as a barrier, which must see the last.
+     */
+    void postedMulti(int n) throws IOException {
+        for (int i = 0; i < n; i++) {
+            client.postMulti(SyncClient.REGION_BAR0, BAR0_SCRATCH0 + 8, i, BAR0_SCRATCH0 + 12, (short) i);
+        }
+        int last = client.read4(SyncClient.REGION_BAR0, BAR0_SCRATCH0 + 8);
+        if (last != n - 1) {
+            throw new IOException("barrier read " + last + " after coalesced writes of 0.." + (n - 1));
+        }
+    }
+
+    /**
+     * Makes IMS {@code entry} deliverable: Memory Space and Bus Master on (a device posts writes only as a bus
+     * master), the entry's address and data written and its mask cleared (LAYOUT.md "BAR4: IMS store").
+     */
+    void armIms(int entry) throws IOException {
+        int command = client.read4(SyncClient.REGION_CONFIG, CFG_COMMAND) & 0xFFFF;
+        client.write(SyncClient.REGION_CONFIG, CFG_COMMAND, 2, command | COMMAND_MEMORY_AND_BUS_MASTER);
+        long e = 16L * entry;
+        client.write(SyncClient.REGION_BAR4, e, 4, (int) IMS_ADDRESS);
+        client.write(SyncClient.REGION_BAR4, e + 4, 4, (int) (IMS_ADDRESS >>> 32));
+        client.write(SyncClient.REGION_BAR4, e + 8, 4, IMS_DATA);
+        client.write(SyncClient.REGION_BAR4, e + 12, 4, 0);
+    }
+
+    /**
+     * {@code n} IMS interrupts: posted doorbells for {@code entry}, each delivered by the server as a posted
+     * DMA_WRITE of the entry's data to its address, in batches of {@link #IMS_BATCH} followed by a barrier read
+     * (the server sends a posted write before any later reply). Checks every write arrived as programmed.
+     *
+     * @return the barrier reads made
+     */
+    int imsInterrupts(int entry, int n) throws IOException {
+        int barriers = 0;
+        for (int done = 0; done < n; ) {
+            int batch = Math.min(IMS_BATCH, n - done);
+            for (int i = 0; i < batch; i++) {
+                client.post4(SyncClient.REGION_BAR0, BAR0_DOORBELL_IMS, entry);
+            }
+            int writes = client.barrierCountingDmaWrites(SyncClient.REGION_BAR0, BAR0_ID, IMS_ADDRESS, IMS_DATA);
+            barriers++;
+            if (writes != batch) {
+                throw new IOException(writes + " DMA_WRITEs for " + batch + " IMS doorbells");
+            }
+            done += batch;
+        }
+        return barriers;
     }
 
     /** {@code n} config reads with {@code window} requests in flight. Returns ops/s. */

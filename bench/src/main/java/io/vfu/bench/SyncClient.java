@@ -20,12 +20,14 @@ import java.nio.file.Path;
 final class SyncClient implements AutoCloseable {
 
     static final int REGION_BAR0 = 0;
+    static final int REGION_BAR4 = 4;
     static final int REGION_CONFIG = 7;
     static final int IRQ_MSIX = 2;
 
     private final UnixSocketTransport transport;
     private final ByteBuffer readPayload = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer writePayload = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer multiPayload = ByteBuffer.allocate(8 + 2 * 24).order(ByteOrder.LITTLE_ENDIAN);
     private int nextId;
 
     private SyncClient(UnixSocketTransport transport) {
@@ -94,6 +96,49 @@ final class SyncClient implements AutoCloseable {
     int read4(int region, long offset) throws IOException {
         try (Frame f = call(Command.REGION_READ, readRequest(region, offset, 4))) {
             return f.payload().order(ByteOrder.LITTLE_ENDIAN).getInt(f.payload().position() + 16);
+        }
+    }
+
+    /** A synchronous 4-byte REGION_WRITE (the reply awaited and dropped), from a reused buffer. */
+    void write4(int region, long offset, int value) throws IOException {
+        call(Command.REGION_WRITE, writeRequest(region, offset, value)).close();
+    }
+
+    /**
+     * A posted REGION_WRITE_MULTI of two writes, 4 bytes of {@code a} at {@code offsetA} and 2 bytes of {@code b}
+     * at {@code offsetB} (spec "VFIO_USER_REGION_WRITE_MULTI": wr_cnt u64, then per write offset u64, region u32,
+     * count u32 and 8 data bytes of which count are used), from a reused buffer.
+     */
+    void postMulti(int region, long offsetA, int a, long offsetB, short b) throws IOException {
+        ByteBuffer p = multiPayload.clear().putLong(2);
+        p.putLong(offsetA).putInt(region).putInt(4).putInt(a).putInt(0);
+        p.putLong(offsetB).putInt(region).putInt(2).putShort(b).putShort((short) 0).putInt(0);
+        send(Command.REGION_WRITE_MULTI, p.flip(), true);
+    }
+
+    /**
+     * A 4-byte REGION_READ as a barrier, receiving until its reply and counting the DMA_WRITE commands the
+     * server posted before it; each must be a 4-byte write of {@code data} to {@code address}.
+     */
+    int barrierCountingDmaWrites(int region, long offset, long address, int data) throws IOException {
+        int id = send(Command.REGION_READ, readRequest(region, offset, 4), false);
+        int writes = 0;
+        while (true) {
+            try (Frame f = receive()) {
+                Header h = f.header();
+                if (h.isReply() && h.msgId() == id) {
+                    return writes;
+                }
+                ByteBuffer p = f.payload().order(ByteOrder.LITTLE_ENDIAN);
+                int at = p.position();
+                // Spec "VFIO_USER_DMA_WRITE" request: address u64, count u64, data.
+                if (!h.isCommand() || h.command() != Command.DMA_WRITE.code() || p.remaining() != 20
+                        || p.getLong(at) != address || p.getLong(at + 8) != 4 || p.getInt(at + 16) != data) {
+                    throw new IOException("expected a 4-byte DMA_WRITE of 0x" + Integer.toHexString(data) + " to 0x"
+                            + Long.toHexString(address) + ", got " + h);
+                }
+                writes++;
+            }
         }
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vfu.client.Await;
 import io.vfu.protocol.Header;
 import io.vfu.client.VfioUserClient;
 import io.vfu.server.config.ServerConfig;
@@ -12,10 +13,10 @@ import io.vfu.transport.ErrorReplyException;
 import io.vfu.transport.Frame;
 import io.vfu.transport.TransportLimits;
 import io.vfu.transport.UnixSocketTransport;
+import io.vfu.transport.nativeio.Fds;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,7 +26,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -58,7 +58,7 @@ class BadInputTest {
     void startServer() throws Exception {
         rig = VfuRig.server(ServerConfig.single(dir.resolve("vfu.sock")));
         goodClientWorks(); // warms up lazily created threads and buffers before the baseline
-        baselineFds = settledFdCount(-1);
+        baselineFds = settledFdCount();
     }
 
     @AfterEach
@@ -141,8 +141,7 @@ class BadInputTest {
     }
 
     private void awaitIdle() throws InterruptedException {
-        assertEquals(0, Clients.await(() -> rig.server.endpoints().getFirst().busy() ? 1 : 0, 0, WAIT),
-                "the previous session ended");
+        Await.until(WAIT, () -> !rig.server.endpoints().getFirst().busy(), () -> "the previous session to end");
     }
 
     /**
@@ -171,20 +170,14 @@ class BadInputTest {
         awaitIdle();
     }
 
-    private static int fdCount() throws IOException {
-        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
-            return (int) s.count();
-        }
-    }
-
-    /** Waits up to 5 s for the fd count to reach {@code expected} (or to stop moving when -1). */
-    private static int settledFdCount(int expected) throws Exception {
+    /** The fd count once it has stopped moving (two looks 50 ms apart agree), or the last one after 5 s. */
+    private static int settledFdCount() throws Exception {
         long deadline = System.nanoTime() + WAIT.toNanos();
-        int last = fdCount();
+        int last = Fds.openCount();
         while (System.nanoTime() < deadline) {
             Thread.sleep(50);
-            int now = fdCount();
-            if (expected >= 0 ? now <= expected : now == last) {
+            int now = Fds.openCount();
+            if (now == last) {
                 return now;
             }
             last = now;
@@ -194,8 +187,8 @@ class BadInputTest {
 
     private void assertServerStillServesAndLeaksNoFds() throws Exception {
         goodClientWorks();
-        int now = settledFdCount(baselineFds);
-        assertTrue(now <= baselineFds, "fd count grew from " + baselineFds + " to " + now);
+        Await.until(WAIT, () -> Fds.openCount() <= baselineFds,
+                () -> "the fd count back at " + baselineFds + " or below, is " + Fds.openCount());
     }
 
     @Test
@@ -316,7 +309,8 @@ class BadInputTest {
                 assertEquals(16, rig.scrape().sum("vfu_vector_budget_used"));
             }
             // The session's end returns the 16 targets and closes the server's copies of every fd.
-            assertEquals(0, Clients.await(() -> rig.scrape().sum("vfu_vector_budget_used"), 0, WAIT));
+            Await.until(WAIT, () -> rig.scrape().sum("vfu_vector_budget_used") == 0,
+                    () -> "vfu_vector_budget_used 0, is " + rig.scrape().sum("vfu_vector_budget_used"));
         } finally {
             fds.forEach(EventFd::close);
         }

@@ -7,7 +7,6 @@ import io.vfu.client.DmaHandler;
 import io.vfu.client.VfioUserClient;
 import io.vfu.transport.Frame;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -15,20 +14,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.List;
-import java.util.function.DoubleSupplier;
-import java.util.stream.Stream;
 
-/** Our own vfio-user client used as a second, independent client in tests, plus waiting helpers. */
+/** Our own vfio-user client used as a second, independent client in tests. */
 final class Clients {
-    /** {@link #fdCount()} for lambdas. */
-    static double fds() {
-        try {
-            return fdCount();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     static final int REGION_BAR0 = 0;
     static final int REGION_CONFIG = 7;
 
@@ -75,35 +63,8 @@ final class Clients {
         }
     }
 
-    /** Open fds of this JVM (the in-process server's included). */
-    static int fdCount() throws IOException {
-        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
-            return (int) s.count();
-        }
-    }
-
     /** Lines of {@code /proc/self/maps} naming {@code text} (e.g. a memfd mapping of guest RAM). */
     static List<String> mappings(String text) throws IOException {
         return Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.contains(text)).toList();
-    }
-
-    /** Polls until {@code value <= expected} or 10 s pass; returns the last value. */
-    static double awaitAtMost(DoubleSupplier value, double expected) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        double v;
-        while ((v = value.getAsDouble()) > expected && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        return v;
-    }
-
-    /** Polls {@code value} until it equals {@code expected} or {@code timeout} passes; returns the last value. */
-    static double await(DoubleSupplier value, double expected, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        double v;
-        while ((v = value.getAsDouble()) != expected && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        return v;
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vfu.client.Await;
 import io.vfu.server.config.ServerConfig;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -49,7 +50,8 @@ class DmaEngineTest {
 
             // QEMU goes away: the session's mappings of guest RAM are released with it.
             rig.qemu.close();
-            assertEquals(1, Clients.await(() -> rig.scrape().sum("vfu_sessions_closed_total"), 1, WAIT));
+            Await.until(WAIT, () -> rig.scrape().sum("vfu_sessions_closed_total") == 1,
+                    () -> "vfu_sessions_closed_total 1, is " + rig.scrape().sum("vfu_sessions_closed_total"));
             assertEquals(mappedBefore, Clients.mappings("memfd:"), "no mapping of guest RAM left");
 
             // A new QEMU brings new memfds; the next session maps them and copies again.
@@ -238,6 +240,10 @@ class DmaEngineTest {
                 .putLong(src).putLong(dst).putInt(length).putInt(flags).putLong(record).array();
     }
 
+    /**
+     * Spins (no sleep) until the register reaches {@code atLeast}: a caller that acts mid-DMA, such as killing
+     * QEMU with the ring half done, must act as soon as it does, not up to one {@code Await} poll later.
+     */
     static void awaitRegisterAtLeast(VfuRig rig, int offset, long atLeast) {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         long v;
@@ -248,11 +254,12 @@ class DmaEngineTest {
     }
 
     static void awaitRegister(VfuRig rig, int offset, long expected, String name) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        long v;
-        while ((v = rig.qemu.readl(rig.bar0 + offset)) != expected && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
+        try {
+            Await.until(Duration.ofSeconds(10), () -> rig.qemu.readl(rig.bar0 + offset) == expected,
+                    () -> name + " " + expected + ", is " + rig.qemu.readl(rig.bar0 + offset));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted waiting for " + name, e);
         }
-        assertEquals(expected, v, name);
     }
 }

@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vfu.client.Await;
+import io.vfu.transport.nativeio.Fds;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -171,7 +174,7 @@ class MsixTest {
     @Test
     void all2048VectorsAppendOneByOneThenTheBudgetRefusesAnImsEntry() throws Exception {
         try (VfuRig rig = VfuRig.start(dir, a -> a)) {
-            int fdsBefore = Clients.fdCount();
+            int fdsBefore = Fds.openCount();
             rig.enableMsix();
             for (int n = 0; n < 2048; n++) {
                 rig.programMsix(n, 0x30 + (n & 0x7f));
@@ -181,8 +184,8 @@ class MsixTest {
             assertEquals(1 + 2048, s.sum("vfu_set_irqs_total", Map.of("index", "MSIX", "action", "TRIGGER")));
             assertEquals(0, s.sum("vfu_irq_index_disables_total", Map.of("index", "MSIX")));
             // (A few unrelated JVM fds come and go, hence the slack.)
-            assertTrue(Clients.fdCount() >= fdsBefore + 2040, "the server holds one eventfd per vector: "
-                    + fdsBefore + " -> " + Clients.fdCount());
+            assertTrue(Fds.openCount() >= fdsBefore + 2040, "the server holds one eventfd per vector: "
+                    + fdsBefore + " -> " + Fds.openCount());
 
             // The budget is shared: an IMS unmask now is refused, and says so.
             rig.programIms(0, 0x99, false);
@@ -198,7 +201,8 @@ class MsixTest {
 
             // QEMU leaves: every eventfd is closed.
             rig.qemu.close();
-            assertTrue(Clients.awaitAtMost(Clients::fds, fdsBefore) <= fdsBefore, "fds: " + Clients.fdCount());
+            Await.until(Duration.ofSeconds(10), () -> Fds.openCount() <= fdsBefore,
+                    () -> "fds back at " + fdsBefore + " or below, are " + Fds.openCount());
             assertEquals(0, rig.scrape().sum("vfu_vector_budget_used"), "units returned at disconnect");
         }
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.vfu.client.Await;
 import io.vfu.server.VfuServer;
 import io.vfu.server.config.DeviceSpec;
 import io.vfu.server.config.ServerConfig;
@@ -96,15 +97,12 @@ class NonRootClientTest {
         return new Outcome(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim());
     }
 
+    /** The scrape once it counts the refused session. */
     private String refusedCount() throws InterruptedException {
         String want = "vfu_sessions_refused_total{device=\"default\"} 1.0";
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        String scrape = server.registry().scrape();
-        while (!scrape.contains(want) && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-            scrape = server.registry().scrape();
-        }
-        return scrape;
+        Await.until(Duration.ofSeconds(5), () -> server.registry().scrape().contains(want),
+                () -> want + " in the scrape:\n" + server.registry().scrape());
+        return server.registry().scrape();
     }
 
     @Test

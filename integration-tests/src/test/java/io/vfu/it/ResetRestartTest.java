@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vfu.client.Await;
 import io.vfu.client.VfioUserClient;
 import io.vfu.server.config.ServerConfig;
+import io.vfu.transport.nativeio.Fds;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -32,8 +34,8 @@ class ResetRestartTest {
 
             // Without -no-reboot, writing 0x6 to 0xcf9 is a full machine reset; QEMU keeps running.
             rig.qemu.outb(0xcf9, 0x6);
-            assertEquals(2, Clients.await(() -> rig.scrape().commands("DEVICE_RESET"), 2, WAIT),
-                    "QEMU sent DEVICE_RESET for the machine reset");
+            Await.until(WAIT, () -> rig.scrape().commands("DEVICE_RESET") == 2, () -> "QEMU to send DEVICE_RESET for "
+                    + "the machine reset (2 in all), " + rig.scrape().commands("DEVICE_RESET") + " so far");
             assertEquals(0, rig.cfg.read32(VfuRig.SLOT, PciConfig.BAR0) & ~0xfL, "BARs unassigned again");
             assertEquals(0, rig.cfg.read16(VfuRig.SLOT, PciConfig.COMMAND) & 7, "decoding off");
 
@@ -63,7 +65,7 @@ class ResetRestartTest {
         ServerConfig small = ServerConfig.parse("test", """
                 {"devices": [{"name": "small", "socket": "%s", "vectorBudget": 2}]}""".formatted(dir.resolve("small.sock")));
         try (VfuRig rig = VfuRig.server(small)) {
-            int fdsBefore = Clients.fdCount();
+            int fdsBefore = Fds.openCount();
             rig.attach(a -> a);
             rig.qemu.writel(rig.bar0 + 0x80, 0x1234_5678L);
             rig.qemu.writel(rig.bar0 + 0xfc, 0x9abc_def0L);
@@ -85,10 +87,10 @@ class ResetRestartTest {
 
             QtestSession first = rig.qemu;
             assertEquals(0, first.stop(WAIT), "QEMU exits cleanly on SIGTERM");
-            assertEquals(1, Clients.await(() -> rig.scrape().sum("vfu_sessions_closed_total"), 1, WAIT));
+            awaitSessionsClosed(rig, 1);
             // The session's socket, its eventfds and QEMU's pipes to us are all closed again.
-            assertTrue(Clients.awaitAtMost(Clients::fds, fdsBefore) <= fdsBefore,
-                    "fds before QEMU: " + fdsBefore + ", after it left: " + Clients.fdCount());
+            Await.until(WAIT, () -> Fds.openCount() <= fdsBefore,
+                    () -> "fds back at " + fdsBefore + " (before QEMU) or below, are " + Fds.openCount());
 
             // Between clients the device keeps its state: another client reads it without any reset.
             try (VfioUserClient c = Clients.negotiated(rig.socket)) {
@@ -96,7 +98,7 @@ class ResetRestartTest {
                 assertEquals(0x9abc_def0L, Clients.read32(c, Clients.REGION_BAR0, 0xfc), "SCRATCH[31] kept");
                 assertEquals(2, Clients.read32(c, Clients.REGION_BAR0, 0x14), "IMS units kept");
             }
-            assertEquals(2, Clients.await(() -> rig.scrape().sum("vfu_sessions_closed_total"), 2, WAIT));
+            awaitSessionsClosed(rig, 2);
 
             // A new QEMU attaches to the same server; its attach resets the device (vfio semantics), but what
             // survives a reset by design (BUDGET_EXHAUSTED, "since power-on") is still there.
@@ -117,5 +119,10 @@ class ResetRestartTest {
             rig.qemu.writel(rig.bar0 + 0x44, 1);
             assertEquals(0x67, rig.awaitVector(mark), "posted writes go to the new client");
         }
+    }
+
+    private static void awaitSessionsClosed(VfuRig rig, int n) throws InterruptedException {
+        Await.until(WAIT, () -> rig.scrape().sum("vfu_sessions_closed_total") == n,
+                () -> "vfu_sessions_closed_total " + n + ", is " + rig.scrape().sum("vfu_sessions_closed_total"));
     }
 }

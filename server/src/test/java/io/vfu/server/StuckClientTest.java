@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vfu.client.Await;
 import io.vfu.protocol.Capabilities;
 import io.vfu.protocol.Command;
 import io.vfu.protocol.Errno;
@@ -235,10 +236,6 @@ class StuckClientTest {
     private void awaitIdle(Path socket) throws Exception {
         DeviceEndpoint ep = server.endpoints().stream().filter(e -> e.socket().equals(socket)).findFirst()
                 .orElseThrow();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (ep.busy()) {
-            assertTrue(System.nanoTime() < deadline, "the device never became idle");
-            Thread.sleep(10);
-        }
+        Await.until(Duration.ofSeconds(10), () -> !ep.busy(), () -> "the device " + socket + " to become idle");
     }
 }

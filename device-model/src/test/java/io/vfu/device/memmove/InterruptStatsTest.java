@@ -5,14 +5,11 @@ import io.vfu.device.pci.*;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import java.lang.management.ManagementFactory;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** {@link InterruptStats}: what the server exports as metrics, counted where each signal goes. */
 class InterruptStatsTest {
-
-    private static final InterruptSource[] SOURCES = InterruptSource.values(); // values() copies each call
 
     private final Harness h = new Harness();
     private final InterruptStats s = h.dev.stats();
@@ -198,29 +195,12 @@ class InterruptStatsTest {
     }
 
     @Test
-    void statsIsOneLiveViewAndReadingItDoesNotAllocate() {
+    void statsIsOneLiveView() {
         assertSame(s, h.dev.stats());
         assertSame(s.msix(), s.counters(InterruptSource.MSIX));
         assertSame(s.ims(), s.counters(InterruptSource.IMS));
         assertSame(s.intx(), s.counters(InterruptSource.INTX));
         assertEquals("msix", InterruptSource.MSIX.label());
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long sum = scrape();
-        long before = mx.getCurrentThreadAllocatedBytes();
-        for (int i = 0; i < 10_000; i++) {
-            sum += scrape();
-        }
-        long allocated = mx.getCurrentThreadAllocatedBytes() - before;
-        assertTrue(allocated < 1024, "scraping allocated " + allocated + " bytes (sum " + sum + ")");
-    }
-
-    private long scrape() {
-        long x = s.budgetUsed() + s.budgetTotal() + s.budgetExhausted() + s.msixAssigned() + s.imsInUse();
-        for (InterruptSource src : SOURCES) {
-            InterruptCounters c = s.counters(src);
-            x += c.signalled() + c.delivered() + c.latched() + c.coalesced() + c.deliveredOnUnmask() + c.dropped();
-        }
-        return x;
     }
 
     @Test

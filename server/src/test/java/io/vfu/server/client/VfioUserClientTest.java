@@ -69,6 +69,11 @@ class VfioUserClientTest {
         }
     }
 
+    /** The bytes of {@code text}, one per char (the JSON here is ASCII; NULs and u16 zeros as \0). */
+    private static byte[] ascii(String text) {
+        return text.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
     private static ByteBuffer dmaHeader(long address, long count, byte... data) {
         ByteBuffer b = ByteBuffer.allocate(16 + data.length).order(ByteOrder.LITTLE_ENDIAN);
         return b.putLong(address).putLong(count).put(data).flip();
@@ -128,17 +133,27 @@ class VfioUserClientTest {
     void versionRoundTripAndPostedWritesOverARealSocket() throws Exception {
         Path sock = dir.resolve("v.sock");
         StringBuffer seen = new StringBuffer();
+        AtomicReference<byte[]> versionSent = new AtomicReference<>();
+        // Spec "VFIO_USER_VERSION" reply: major u16, minor u16, JSON, NUL; written out here, not by our encoder.
+        byte[] versionReply = ascii("\0\0\0\0{\"capabilities\":{\"max_msg_fds\":8}}\0");
         CommandHandler server = (conn, f) -> {
             seen.append(f.header().command()).append(f.header().noReply() ? "p " : " ");
-            conn.reply(f.header(), f.payload());
+            if (f.header().command() == Command.VERSION.code()) {
+                versionSent.set(f.payloadBytes());
+                conn.reply(f.header(), ByteBuffer.wrap(versionReply));
+            } else {
+                conn.reply(f.header(), f.payload());
+            }
         };
         try (UnixSocketListener l = UnixSocketListener.bind(sock);
                 VfioUserClient client = VfioUserClient.connect(sock, DmaHandler.refuseAll());
                 Connection srv = Connection.start(l.accept(TransportLimits.DEFAULT), server, Duration.ofSeconds(5),
                         "srv")) {
             try (Frame v = client.version(0, 0, "{\"max_msg_fds\":16}").get(5, TimeUnit.SECONDS)) {
-                assertArrayEquals(VfioUserClient.versionPayload(0, 0, "{\"capabilities\":{\"max_msg_fds\":16}}")
-                        .array(), v.payloadBytes());
+                // The request as the spec lays it out (major 0, minor 0, the capabilities object, NUL), and the
+                // client hands back the server's reply, not its own request.
+                assertArrayEquals(ascii("\0\0\0\0{\"capabilities\":{\"max_msg_fds\":16}}\0"), versionSent.get());
+                assertArrayEquals(versionReply, v.payloadBytes());
             }
             client.post(Command.REGION_WRITE, ByteBuffer.wrap(new byte[] {1}));
             client.post(Command.REGION_WRITE, ByteBuffer.wrap(new byte[] {2}));

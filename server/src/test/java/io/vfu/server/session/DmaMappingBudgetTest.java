@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vfu.client.Await;
 import io.vfu.protocol.DmaMap;
 import io.vfu.protocol.DmaUnmap;
 import io.vfu.protocol.Errno;
@@ -17,6 +18,7 @@ import io.vfu.transport.nativeio.OwnedFd;
 import io.vfu.transport.ErrorReplyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -56,8 +58,16 @@ class DmaMappingBudgetTest {
 
     /** Mappings of {@code memfd}'s file in this process (the in-process server's; the test maps none). */
     private static long mappingsOf(OwnedFd memfd) throws Exception {
-        String target = Files.readSymbolicLink(Path.of("/proc/self/fd/" + memfd.fd())).toString();
-        return Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.contains(target)).count();
+        return mappingsNamed(Files.readSymbolicLink(Path.of("/proc/self/fd/" + memfd.fd())).toString());
+    }
+
+    /** Lines of {@code /proc/self/maps} naming {@code target} (what {@code /proc/self/fd} says the file is). */
+    private static long mappingsNamed(String target) {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.contains(target)).count();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static long errno(org.junit.jupiter.api.function.Executable e) {
@@ -155,10 +165,8 @@ class DmaMappingBudgetTest {
 
     /** Waits until the server holds no mapping of {@code f} (a session's end is processed asynchronously). */
     private static void awaitUnmapped(OwnedFd f) throws Exception {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (mappingsOf(f) != 0) {
-            assertTrue(System.nanoTime() < deadline, "a mapping of " + f + " was never released");
-            Thread.sleep(10);
-        }
+        String target = Files.readSymbolicLink(Path.of("/proc/self/fd/" + f.fd())).toString();
+        Await.until(Duration.ofSeconds(5), () -> mappingsNamed(target) == 0,
+                () -> "the server to release its mapping of " + f + ": " + mappingsNamed(target) + " left");
     }
 }

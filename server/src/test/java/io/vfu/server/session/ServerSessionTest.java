@@ -24,11 +24,13 @@ import io.vfu.protocol.RegionWriteMulti;
 import io.vfu.protocol.FeatureData;
 import io.vfu.protocol.RegionRead;
 import io.vfu.server.VfuServer;
+import io.vfu.client.Await;
 import io.vfu.client.DmaHandler;
 import io.vfu.client.VfioUserClient;
 import io.vfu.server.config.DeviceSpec;
 import io.vfu.server.config.ServerConfig;
 import io.vfu.transport.nativeio.EventFd;
+import io.vfu.transport.nativeio.Fds;
 import io.vfu.transport.ErrorReplyException;
 import io.vfu.transport.Frame;
 import java.nio.ByteBuffer;
@@ -259,13 +261,8 @@ class ServerSessionTest {
             d.post(BAR0, 0x44, 4, 2);
             d.post(BAR0, 0x44, 4, 2);
             String want = "vfu_posted_writes_failed_total{device=\"default\",errno=\"EFAULT\"} 2.0";
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            String scrape = server.registry().scrape();
-            while (!scrape.contains(want) && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-                scrape = server.registry().scrape();
-            }
-            assertTrue(scrape.contains(want), scrape);
+            Await.until(WAIT, () -> server.registry().scrape().contains(want),
+                    () -> want + " in the scrape:\n" + server.registry().scrape());
             assertEquals(0x31554656L, d.read(BAR0, 0, 4), "the session goes on");
         }
     }
@@ -297,10 +294,7 @@ class ServerSessionTest {
             }
             assertEquals(0xCAFE, first.read(BAR0, 0x88, 4), "the first session is undisturbed");
         }
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (server.endpoints().get(0).busy() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
+        awaitIdle();
         try (TestDevice next = TestDevice.open(socket, DmaHandler.refuseAll())) {
             assertEquals(0xCAFE, next.read(BAR0, 0x88, 4), "device state survives the disconnect");
         }
@@ -414,8 +408,10 @@ class ServerSessionTest {
             d.read(BAR0, 0, 4);
         }
         awaitIdle();
-        long before = openFds();
-        try (io.vfu.transport.nativeio.OwnedFd memfd = io.vfu.transport.nativeio.MemFd.create("ram", 1 << 16);
+        long before = Fds.openCount();
+        // A name no other test maps, so every /proc/self/maps line naming it is this session's mapping.
+        String ram = "leak-check-" + System.nanoTime();
+        try (io.vfu.transport.nativeio.OwnedFd memfd = io.vfu.transport.nativeio.MemFd.create(ram, 1 << 16);
              TestDevice d = TestDevice.open(socket, DmaHandler.refuseAll());
              EventFd a = EventFd.create(); EventFd b = EventFd.create()) {
             d.enableMsix();
@@ -423,25 +419,27 @@ class ServerSessionTest {
             d.assignVector(1, b.fd().fd());
             d.assignVector(1, a.fd().fd()); // replaces: the server must close its copy of b
             d.call(new DmaMap.Request(32, DmaMap.FLAG_READ | DmaMap.FLAG_WRITE, 0, 0x10000, 1 << 16), memfd.fd());
+            assertTrue(mappingsNamed(ram) > 0, "the server mapped the DMA window while the session lives");
         }
         awaitIdle();
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (openFds() != before && System.nanoTime() < deadline) {
-            Thread.sleep(20);
+        Await.until(WAIT, () -> Fds.openCount() == before, () -> "every fd the session received to be closed: "
+                + before + " open before, " + Fds.openCount() + " now");
+        // The test closed its memfd, so a mapping still naming it can only be the server's, kept past the session.
+        Await.until(WAIT, () -> mappingsNamed(ram) == 0,
+                () -> "the server to unmap the session's DMA window: " + mappingsNamed(ram) + " mappings left");
+    }
+
+    /** Lines of {@code /proc/self/maps} naming the memfd {@code name} (the kernel shows "/memfd:NAME (deleted)"). */
+    private static long mappingsNamed(String name) {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/maps")).stream()
+                    .filter(l -> l.endsWith("/memfd:" + name + " (deleted)") || l.endsWith("/memfd:" + name)).count();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
-        assertEquals(before, openFds(), "every fd the session received was closed when it ended");
     }
 
     private void awaitIdle() throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (server.endpoints().get(0).busy() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-    }
-
-    private static long openFds() throws java.io.IOException {
-        try (var s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.count();
-        }
+        Await.until(WAIT, () -> !server.endpoints().get(0).busy(), () -> "the previous session to end");
     }
 }

@@ -1,5 +1,6 @@
 package io.vfu.server.socket;
 
+import io.vfu.client.Await;
 import io.vfu.transport.*;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -12,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.ConnectException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -129,10 +131,7 @@ class AcceptLoopTest {
                 }
             }
             // A is dropped by the first pass that finds it closed (possibly after the one that took c2).
-            long deadline = System.nanoTime() + 5_000_000_000L;
-            while (loop.size() > 1 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
+            Await.until(Duration.ofSeconds(5), () -> loop.size() <= 1, () -> "A to be dropped: " + loop.size());
             assertEquals(1, loop.size(), "A was dropped, B stays");
         } finally {
             qb.forEach(UnixSocketTransport::close);
@@ -163,11 +162,8 @@ class AcceptLoopTest {
             assertNull(qa.poll());
             // A listener closed without unregistering is dropped by the loop (poll would flag it forever).
             lb.close();
-            long deadline = System.nanoTime() + 5_000_000_000L;
-            while (loop.size() > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
-            assertEquals(0, loop.size());
+            Await.until(Duration.ofSeconds(5), () -> loop.size() == 0,
+                    () -> "the closed listener to be dropped: " + loop.size() + " registered");
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.vfu.server.socket;
 
+import io.vfu.client.Await;
 import io.vfu.transport.*;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -13,6 +14,7 @@ import io.vfu.transport.nativeio.UnixSockets;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.nio.file.attribute.GroupPrincipal;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -152,10 +154,8 @@ class UnixSocketListenerTest {
                 accepted.completeExceptionally(e);
             }
         });
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!inNativeCall(t) && !accepted.isDone() && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
+        Await.until(Duration.ofSeconds(5), () -> inNativeCall(t) || accepted.isDone(),
+                () -> "the accepting thread to block in accept(2): " + t.getState());
         l.close();
         ExecutionException e = assertThrows(ExecutionException.class, () -> accepted.get(5, TimeUnit.SECONDS));
         assertTrue(e.getCause() instanceof ClosedChannelException, e.getCause().toString());

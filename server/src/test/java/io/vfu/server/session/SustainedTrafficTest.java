@@ -1,28 +1,25 @@
 package io.vfu.server.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.vfu.server.VfuServer;
 import io.vfu.client.DmaHandler;
+import io.vfu.server.VfuServer;
 import io.vfu.server.config.ServerConfig;
 import io.vfu.transport.nativeio.EventFd;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 6's rule "no allocation on the steady-state read/write path", checked on the real server over a real
- * socket: after a warm-up, the session's reader thread allocates nothing for config reads, BAR0 reads, BAR0
- * writes with a reply, posted BAR0 writes, posted REGION_WRITE_MULTIs, MSI-X interrupts by eventfd and IMS
- * interrupts by posted DMA_WRITE (HotSpot counts every byte a thread allocates,
- * {@code com.sun.management.ThreadMXBean#getThreadAllocatedBytes}). A regression of even one 16-byte object
- * per message shows up as hundreds of KiB over the 50,000 messages; the bound leaves 4 KiB for one-off lazy
- * initialisation. Not a timing test: the figure is a byte count.
+ * The steady-state paths under sustained traffic on the real server over a real socket: 10,000 rounds of
+ * config reads, BAR0 writes with a reply, posted BAR0 writes and posted REGION_WRITE_MULTIs, each read seeing
+ * the writes before it; and 10,000 rounds of interleaved MSI-X (eventfd) and IMS (posted DMA_WRITE) doorbells,
+ * none lost. What these paths allocate is measured by the bench ({@code bin/vfu-bench},
+ * {@code server_alloc_bytes_per_*}, BENCH.md), not here: a per-message byte count in a unit test depends on
+ * what the JIT has compiled by then.
  */
-class SteadyStateAllocationTest {
+class SustainedTrafficTest {
 
     private static final int ROUNDS = 10_000;
 
@@ -30,22 +27,19 @@ class SteadyStateAllocationTest {
     Path dir;
 
     @Test
-    void regionReadsAndWritesAllocateNothingOnTheServer() throws Throwable {
+    void readsSeeTheWritesBeforeThemUnderSustainedTraffic() throws Exception {
         Path socket = dir.resolve("dev0.sock");
         try (VfuServer server = VfuServer.start(ServerConfig.single(socket), Optional.empty(), "127.0.0.1");
              TestDevice d = TestDevice.open(socket, DmaHandler.refuseAll())) {
-            // Warm-up: class loading, lazily built meters and buffers, and the JIT.
-            exercise(d, 3 * ROUNDS);
-            long allocated = sessionThreadAllocation(() -> exercise(d, ROUNDS));
+            exercise(d, ROUNDS);
             assertEquals(0x2222_1111L, d.read(TestDevice.BAR0, 0x88, 4) | d.read(TestDevice.BAR0, 0x8C, 2) << 16,
                     "the coalesced writes landed");
-            assertTrue(allocated < 4096, "the session thread allocated " + allocated + " bytes for "
-                    + 5 * ROUNDS + " messages (" + (double) allocated / (5 * ROUNDS) + " B/message)");
+            assertEquals(ROUNDS - 1, d.read(TestDevice.BAR0, 0x80, 4), "the last write with a reply landed");
         }
     }
 
     @Test
-    void interruptsByEventfdAndByPostedWriteAllocateNothingOnTheServer() throws Throwable {
+    void noInterruptByEventfdOrByPostedWriteIsLostUnderSustainedDoorbells() throws Exception {
         Path socket = dir.resolve("dev1.sock");
         java.util.concurrent.atomic.AtomicLong imsWrites = new java.util.concurrent.atomic.AtomicLong();
         DmaHandler dma = new DmaHandler() {
@@ -70,30 +64,16 @@ class SteadyStateAllocationTest {
             d.write(TestDevice.BAR4, 16 * 3 + 4, 4, 0);
             d.write(TestDevice.BAR4, 16 * 3 + 8, 4, 0x41);
             d.write(TestDevice.BAR4, 16 * 3 + 12, 4, 0);
-            fire(d, 3 * ROUNDS);
-            long allocated = sessionThreadAllocation(() -> fire(d, ROUNDS));
+            fire(d, ROUNDS);
             // Every doorbell delivered: the device's own counters (BAR0 0x2000 MSI-X vector 0, 0x4000+4e IMS).
-            assertEquals(4 * ROUNDS, d.read(TestDevice.BAR0, 0x2000, 4));
-            assertEquals(4 * ROUNDS, d.read(TestDevice.BAR0, 0x4000 + 4 * 3, 4));
-            assertEquals(4 * ROUNDS, vector0.read(), "every MSI-X doorbell signalled the eventfd");
-            long deadline = System.nanoTime() + 5_000_000_000L;
-            while (imsWrites.get() < 4 * ROUNDS && System.nanoTime() < deadline) {
-                Thread.sleep(1);
-            }
-            assertEquals(4 * ROUNDS, imsWrites.get(), "every IMS doorbell reached the client as a DMA_WRITE");
-            assertTrue(allocated < 4096, "the session thread allocated " + allocated + " bytes for "
-                    + 2 * ROUNDS + " interrupts (" + (double) allocated / (2 * ROUNDS) + " B/interrupt)");
+            assertEquals(ROUNDS, d.read(TestDevice.BAR0, 0x2000, 4));
+            assertEquals(ROUNDS, d.read(TestDevice.BAR0, 0x4000 + 4 * 3, 4));
+            assertEquals(ROUNDS, vector0.read(), "every MSI-X doorbell signalled the eventfd");
+            // Rule: a reply never overtakes a posted write raised before it (PostedWrites), and the client runs
+            // its DMA handler on the reader thread in arrival order, so once the barrier read has returned every
+            // DMA_WRITE has been handled.
+            assertEquals(ROUNDS, imsWrites.get(), "every IMS doorbell reached the client as a DMA_WRITE, once");
         }
-    }
-
-    /** Bytes the (only) session reader thread allocated while {@code work} ran. */
-    private static long sessionThreadAllocation(org.junit.jupiter.api.function.Executable work) throws Throwable {
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        Thread reader = Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().startsWith("vfu-session-")).findFirst().orElseThrow();
-        long before = mx.getThreadAllocatedBytes(reader.threadId());
-        work.execute();
-        return mx.getThreadAllocatedBytes(reader.threadId()) - before;
     }
 
     /** Per round: a posted MSI-X doorbell for vector 0 and a posted IMS doorbell for entry 3, then a barrier. */
