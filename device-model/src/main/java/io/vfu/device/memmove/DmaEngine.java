@@ -144,8 +144,10 @@ public final class DmaEngine {
         if (resultStatus >= STATUS_READ_FAULT) {
             configSpace.setReceivedMasterAbort(); // Rule: a failed bus-master access is visible in Status.
         }
-        if (resultStatus == STATUS_DESCRIPTOR_FAULT || resultStatus == STATUS_BAD_IRQ) {
-            return; // no valid selector to raise
+        // Rule: only a selector that names an existing vector or entry raises anything, whatever else was wrong
+        // with the descriptor (reserved flag bits are judged before the selector).
+        if (resultStatus == STATUS_DESCRIPTOR_FAULT || !selectorValid(resultFlags)) {
+            return;
         }
         int index = resultFlags >>> 16;
         switch (resultFlags & 3) {
@@ -196,9 +198,7 @@ public final class DmaEngine {
         if ((flags & FLAGS_RESERVED) != 0) {
             return STATUS_BAD_FLAGS;
         }
-        int kind = flags & 3;
-        int index = flags >>> 16;
-        if (kind == 3 || (kind == IRQ_MSIX && index >= msix.size()) || (kind == IRQ_IMS && index >= ims.count())) {
+        if (!selectorValid(flags)) {
             return STATUS_BAD_IRQ;
         }
         if (length == 0) {
@@ -216,6 +216,13 @@ public final class DmaEngine {
             return STATUS_OVERLAP;
         }
         return STATUS_SUCCESS;
+    }
+
+    /** Whether the flags' interrupt selector is none, or names an MSI-X vector or IMS entry that exists. */
+    private boolean selectorValid(int flags) {
+        int kind = flags & 3;
+        int index = flags >>> 16;
+        return kind != 3 && !(kind == IRQ_MSIX && index >= msix.size()) && !(kind == IRQ_IMS && index >= ims.count());
     }
 
     private static final class CopyFault extends Exception {

@@ -128,6 +128,21 @@ class DmaEngineTest {
         assertEquals(9, h.posted.size());
     }
 
+    /** Found by the abuse fuzzer: reserved flag bits are judged first, and a bad selector then raised nothing. */
+    @Test
+    void reservedFlagBitsWithABadSelectorCompleteAndRaiseNothing() {
+        ring(RING, 4);
+        descriptor(0, SRC, DST, 16, flags(IRQ_MSIX, 0xFFFF) | 0x100, RECORDS);
+        descriptor(1, SRC, DST, 16, flags(IRQ_IMS, 0xFFFF) | 0x100, RECORDS + 8);
+        descriptor(2, SRC, DST, 16, 0, RECORDS + 16);
+        h.bar0Write(DeviceRegisters.DMA_TAIL, 3);
+        assertEquals(3, h.dev.dma().runPending(mem, NO_LOCK), "no descriptor stops the ring");
+        assertEquals(STATUS_BAD_FLAGS, mem.getInt(RECORDS));
+        assertEquals(STATUS_BAD_FLAGS, mem.getInt(RECORDS + 8));
+        assertEquals(STATUS_SUCCESS, mem.getInt(RECORDS + 16));
+        assertEquals(0, h.posted.size(), "an out-of-range selector raises nothing");
+    }
+
     @Test
     void ringWrapsAndBadTailIsReported() {
         ring(RING, 4);
