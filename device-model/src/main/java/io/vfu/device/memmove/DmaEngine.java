@@ -24,6 +24,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * while a descriptor is in flight discards its completion (no head advance, no interrupt).
  *
  * <h2>Errors</h2>
+ * A guest-memory access that fails counts as a fault of its descriptor, whatever it throws:
+ * {@link GuestMemoryException}, a runtime exception, or the {@code InternalError} the JVM raises for a bus error
+ * in memory a client shrank, which it may deliver just after the access returned.
  * A bad descriptor never throws or stalls the ring: it completes with an error status in its completion record
  * (if that can be written) and in DMA_LAST_STATUS, counts in DMA_ERRORS, and still raises its interrupt.
  */
@@ -162,7 +165,7 @@ public final class DmaEngine {
         descriptor.clear();
         try {
             memory.read(workAddress, descriptor);
-        } catch (GuestMemoryException | RuntimeException e) {
+        } catch (GuestMemoryException | RuntimeException | InternalError e) {
             resultStatus = STATUS_DESCRIPTOR_FAULT;
             return;
         }
@@ -187,7 +190,7 @@ public final class DmaEngine {
             record.putInt(0, status).putInt(4, (int) copied);
             try {
                 memory.write(completion, record);
-            } catch (GuestMemoryException | RuntimeException e) {
+            } catch (GuestMemoryException | RuntimeException | InternalError e) {
                 status = status == STATUS_SUCCESS ? STATUS_RECORD_FAULT : status;
             }
         }
@@ -246,13 +249,13 @@ public final class DmaEngine {
             chunk.clear().limit(n);
             try {
                 memory.read(src + done, chunk);
-            } catch (GuestMemoryException | RuntimeException e) {
+            } catch (GuestMemoryException | RuntimeException | InternalError e) {
                 throw new CopyFault(STATUS_READ_FAULT, done);
             }
             chunk.flip();
             try {
                 memory.write(dst + done, chunk);
-            } catch (GuestMemoryException | RuntimeException e) {
+            } catch (GuestMemoryException | RuntimeException | InternalError e) {
                 throw new CopyFault(STATUS_WRITE_FAULT, done);
             }
             done += n;

@@ -65,8 +65,22 @@ final class SessionGuestMemory implements GuestMemory {
         transfer(address, src, true);
     }
 
-    /** Splits the transfer at window boundaries: adjacent windows may differ in kind (mmap or message). */
+    /**
+     * Splits the transfer at window boundaries: adjacent windows may differ in kind (mmap or message). Rule: the
+     * JVM may deliver the {@code InternalError} of a bus error (a file the client shrank) a little after the
+     * access that caused it, so the whole transfer turns one into a fault of this transfer.
+     */
     private void transfer(long address, ByteBuffer buf, boolean write) throws GuestMemoryException {
+        try {
+            transferPieces(address, buf, write);
+        } catch (InternalError e) {
+            metrics.dmaFault();
+            throw new GuestMemoryException("DMA " + (write ? "write" : "read") + " at 0x" + Long.toHexString(address)
+                    + " faulted: the client's file no longer backs the window", e);
+        }
+    }
+
+    private void transferPieces(long address, ByteBuffer buf, boolean write) throws GuestMemoryException {
         long addr = address;
         while (buf.hasRemaining()) {
             long span = maps.windowRemaining(addr);
@@ -98,12 +112,6 @@ final class SessionGuestMemory implements GuestMemory {
         } catch (MessageException e) {
             throw new GuestMemoryException("DMA " + (write ? "write" : "read") + " at 0x" + Long.toHexString(address)
                     + " of " + length + " bytes refused: " + e.getMessage());
-        } catch (InternalError e) {
-            // Rule: a client that shrank its file after DMA_MAP turns the access into SIGBUS, which the JVM
-            // raises as InternalError; it is this transfer's fault (a bus error), never the worker's death.
-            metrics.dmaFault();
-            throw new GuestMemoryException("DMA " + (write ? "write" : "read") + " at 0x" + Long.toHexString(address)
-                    + " of " + length + " bytes faulted: the client's file no longer backs the window", e);
         }
         if (viaMessage.isEmpty()) {
             metrics.dma(DmaMode.MMAP, write ? DmaDirection.WRITE : DmaDirection.READ, length);
