@@ -20,8 +20,10 @@ import org.junit.jupiter.api.io.TempDir;
  * Hostile clients against the real server process ({@code java -jar server/target/vfu-server.jar --config FILE},
  * three devices on their own sockets) for a bounded time, in the manner of a fuzzer, while one well-behaved
  * client keeps using one device. Everything random comes from one seed, printed at the start; {@code
- * -Dvfu.fuzz.seed=N} repeats a run's choices (each thread's sequence is fixed by the seed; how the threads
- * interleave is up to the scheduler) and {@code -Dvfu.fuzz.seconds=N} sets the length of the abuse (default 20).
+ * -Dvfu.fuzz.seed=N} repeats a run's choices and {@code -Dvfu.fuzz.seconds=N} sets the length of the abuse
+ * (default 20). What a seed fixes: each thread's sequence of actions, each with its kind, device and own seed
+ * (listed in {@code target/abuse-fuzz/SEED.actions}), so the same seed replays the same attempts; what the
+ * server answered, and so how far an action got, and how the threads interleave, may differ between runs.
  *
  * <p>The abuse (four threads, {@link Abuser} and {@link DeviceAbuse}): random bytes; well-formed messages of
  * every command, unknown commands and replies posing as commands, a third of them mutated ({@link
@@ -48,8 +50,9 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>once every client is gone, the server's fd count ({@code /proc/PID/fd}), thread count
  *       ({@code /proc/PID/task}) and mapping count ({@code /proc/PID/maps}, outside the JVM's metaspace: see
  *       {@link ResourceSnapshot}) equal the baseline exactly, no mapping of the test's memfds
- *       ({@code /memfd:vfu-fuzz-... (deleted)}) is left, and every session opened was closed. The counts are polled until equal, for up to 60 s (a refused client's connection lives up to
- *       5 s, a server-to-client request up to 10 s).</li>
+ *       ({@code /memfd:vfu-fuzz-... (deleted)}) is left, and every session opened was closed. The counts are
+ *       read as {@link ResourceSnapshot#measure} says, until equal, for up to 60 s (a refused client's
+ *       connection lives up to 5 s, a server-to-client request up to 10 s).</li>
  * </ol>
  *
  * <p>Why exact counts can be compared. The baseline is taken after a warm-up that runs, on every device, the
@@ -134,7 +137,7 @@ class AbuseFuzzTest {
             List<Abuser> abusers = new ArrayList<>();
             List<Thread> threads = new ArrayList<>();
             for (int i = 0; i < WORKERS; i++) {
-                Abuser a = new Abuser(ctx, random.nextLong());
+                Abuser a = new Abuser(ctx, "abuser-" + i, random.nextLong());
                 abusers.add(a);
                 threads.add(Thread.ofPlatform().name("fuzz-abuser-" + i).start(a));
             }
@@ -151,7 +154,8 @@ class AbuseFuzzTest {
                     throw new AssertionError("[seed " + seed + "] the fuzzer itself failed", a.failure());
                 }
             }
-            System.out.println("abuse done: " + new TreeMap<>(ctx.counters()) + "; well-behaved rounds " + rounds);
+            System.out.println("abuse done: " + new TreeMap<>(ctx.counters()) + "; well-behaved rounds " + rounds
+                    + "; the actions are listed in " + keep(ctx.actions(), "actions"));
 
             alive(server, "after the abuse");
             if (good.isAlive()) {

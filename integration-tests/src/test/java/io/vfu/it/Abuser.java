@@ -9,10 +9,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import io.vfu.transport.nativeio.NativeCallException;
 
 /**
- * One fuzzing thread: until the abuse ends it picks an action and a device at random (from its own seeded
- * {@link Random}) and runs it. The actions here work at the protocol level: random bytes, sessions of random
+ * One fuzzing thread: until the abuse ends it picks an action, a device and the action's own seed from its
+ * seeded schedule, and runs it; so the sequence of actions a seed gives never depends on how earlier ones
+ * fared, and each is recorded ({@link FuzzContext#trace}). The actions here work at the protocol level: random bytes, sessions of random
  * and mutated messages with random fds attached, clients that connect and say nothing or half a message, many
  * clients at once, and messages carrying more fds than {@code max_msg_fds}. The device-level ones are in
  * {@link DeviceAbuse}. Every connection is guarded by the {@link Watchdog}, so an action ends by its deadline
@@ -24,16 +26,19 @@ final class Abuser implements Runnable {
     private static final int[] NO_FDS = new int[0];
 
     private final FuzzContext ctx;
-    private final Random random;
-    private final MessageFuzzer fuzz;
-    private final DeviceAbuse device;
+    private final String name;
+    /** Picks the actions: their kind, device and seed, whatever their outcomes. */
+    private final Random schedule;
+    /** The running action's randomness, from its own seed (so an outcome never shifts a later action). */
+    private Random random;
+    private MessageFuzzer fuzz;
+    private DeviceAbuse device;
     private volatile Throwable failure;
 
-    Abuser(FuzzContext ctx, long seed) {
+    Abuser(FuzzContext ctx, String name, long seed) {
         this.ctx = ctx;
-        this.random = new Random(seed);
-        this.fuzz = new MessageFuzzer(random);
-        this.device = new DeviceAbuse(ctx, random, fuzz, this);
+        this.name = name;
+        this.schedule = new Random(seed);
     }
 
     /** What went wrong in the fuzzer itself (a test bug, not a server outcome), or null. */
@@ -44,12 +49,19 @@ final class Abuser implements Runnable {
     @Override
     public void run() {
         try {
-            while (!ctx.over()) {
-                Path socket = pickDevice();
-                int pick = random.nextInt(100);
+            for (int n = 0; !ctx.over(); n++) {
+                int d = pickDevice();
+                int pick = schedule.nextInt(100);
+                long seed = schedule.nextLong();
                 String action = pick < 12 ? "garbage" : pick < 40 ? "mutated session" : pick < 62 ? "device session"
                         : pick < 70 ? "idle client" : pick < 78 ? "client that stops reading" : pick < 84 ? "storm"
                         : pick < 93 ? "fd flood" : "map flood";
+                ctx.trace(name + " #" + n + " " + action + " on " + ctx.sockets().get(d).getFileName() + " seed "
+                        + seed);
+                random = new Random(seed);
+                fuzz = new MessageFuzzer(random);
+                device = new DeviceAbuse(ctx, random, fuzz, this);
+                Path socket = ctx.sockets().get(d);
                 try {
                     switch (action) {
                         case "garbage" -> garbage(socket);
@@ -64,7 +76,7 @@ final class Abuser implements Runnable {
                     ctx.count(action);
                 } catch (IOException e) {
                     ctx.count(action + " ended by " + e.getClass().getSimpleName()
-                            + (e instanceof io.vfu.transport.nativeio.NativeCallException ? " (" + e.getMessage() + ")" : ""));
+                            + (e instanceof NativeCallException ? " (" + e.getMessage() + ")" : ""));
                 }
             }
         } catch (Throwable t) {
@@ -72,10 +84,9 @@ final class Abuser implements Runnable {
         }
     }
 
-    /** The busy device (the well-behaved client holds it) one time in five, else one of the others. */
-    private Path pickDevice() {
-        List<Path> s = ctx.sockets();
-        return random.nextInt(5) == 0 ? s.getFirst() : s.get(1 + random.nextInt(s.size() - 1));
+    /** The busy device (index 0, the well-behaved client holds it) one time in five, else one of the others. */
+    private int pickDevice() {
+        return schedule.nextInt(5) == 0 ? 0 : 1 + schedule.nextInt(ctx.sockets().size() - 1);
     }
 
     /** How many fds to attach: mostly a few, sometimes exactly max_msg_fds, one more, or up to SCM_MAX_FD. */
