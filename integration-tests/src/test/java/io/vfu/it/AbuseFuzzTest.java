@@ -52,7 +52,10 @@ import org.junit.jupiter.api.io.TempDir;
  *       {@link ResourceSnapshot}) equal the baseline exactly, no mapping of the test's memfds
  *       ({@code /memfd:vfu-fuzz-... (deleted)}) is left, and every session opened was closed. The counts are
  *       read as {@link ResourceSnapshot#measure} says, until equal, for up to 60 s (a refused client's
- *       connection lives up to 5 s, a server-to-client request up to 10 s).</li>
+ *       connection lives up to 5 s, a server-to-client request up to 10 s);</li>
+ *   <li>no unchecked exception or error shows in the server's log ({@link StackTraces}): whatever a client sends,
+ *       the server answers it, refuses it or ends that session, and never fails inside (such as a DMA worker
+ *       that throws on a descriptor LAYOUT.md says must complete with an error status).</li>
  * </ol>
  *
  * <p>Why exact counts can be compared. The baseline is taken after a warm-up that runs, on every device, the
@@ -195,6 +198,11 @@ class AbuseFuzzTest {
                 if (opened != closed) {
                     record(6, d.name() + ": " + opened + " sessions opened but " + closed + " closed");
                 }
+            }
+            Map<String, Integer> bugs = StackTraces.unchecked(server.stderrLines());
+            if (!bugs.isEmpty()) {
+                record(7, "the server's log shows " + bugs.values().stream().mapToInt(Integer::intValue).sum()
+                        + " unchecked exception(s) or error(s) (bugs, not a client's doing), by kind: " + bugs);
             }
             if (!failures.isEmpty()) {
                 fail("[seed " + seed + "] " + failures.size() + " invariant(s) failed (repeat with -Dvfu.fuzz.seed="

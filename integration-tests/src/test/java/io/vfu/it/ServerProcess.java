@@ -167,6 +167,15 @@ final class ServerProcess implements AutoCloseable {
         }
     }
 
+    /** Every line of the server's stderr so far. */
+    List<String> stderrLines() {
+        try (Stream<String> lines = Files.lines(stderr, StandardCharsets.ISO_8859_1)) {
+            return lines.toList();
+        } catch (IOException | UncheckedIOException e) {
+            throw new IllegalStateException("cannot read the server's stderr " + stderr, e);
+        }
+    }
+
     /**
      * The distinct lines of the server's stderr that report an error (an uncaught exception, an Error, a
      * WARNING or SEVERE log record's message), at most {@code max}: what a failure's reader looks at first.
