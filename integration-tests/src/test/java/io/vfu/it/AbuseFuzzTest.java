@@ -90,6 +90,8 @@ class AbuseFuzzTest {
     Path dir;
 
     private long seed;
+    /** The server of the running test, for the test method to stop whatever happens in {@link #run}. */
+    private volatile ServerProcess running;
     private final List<String> failures = new ArrayList<>();
 
     @Test
@@ -98,8 +100,15 @@ class AbuseFuzzTest {
         int seconds = Integer.getInteger("vfu.fuzz.seconds", 20);
         System.out.println("AbuseFuzzTest seed=" + seed + " seconds=" + seconds + " (repeat with -Dvfu.fuzz.seed="
                 + seed + " -Dvfu.fuzz.seconds=" + seconds + ")");
-        assertTimeoutPreemptively(Duration.ofSeconds(seconds + 400), () -> run(seconds),
-                () -> "[seed " + seed + "] the test overran every bound it sets itself: a wait is unbounded");
+        try {
+            assertTimeoutPreemptively(Duration.ofSeconds(seconds + 400), () -> run(seconds),
+                    () -> "[seed " + seed + "] the test overran every bound it sets itself: a wait is unbounded");
+        } finally {
+            ServerProcess s = running;
+            if (s != null) {
+                s.close(); // Rule: no server outlives the test, even one whose thread was abandoned on timeout.
+            }
+        }
     }
 
     private void run(int seconds) throws Exception {
@@ -116,12 +125,17 @@ class AbuseFuzzTest {
         }
         String memfdName = "vfu-fuzz-" + Long.toHexString(seed);
         Random random = new Random(seed);
-        try (ServerProcess server = ServerProcess.start(config, dir, KEPT_STDERR, Duration.ofSeconds(30));
+        try (ServerProcess server = started(ServerProcess.start(config, dir, KEPT_STDERR, Duration.ofSeconds(30)));
              Watchdog watchdog = new Watchdog();
              PeerEnds peerEnds = new PeerEnds()) {
             MetricsProbe metrics = server.metrics();
             long t0 = System.nanoTime();
-            warmUp(sockets, memfdName, watchdog, metrics, random);
+            try {
+                warmUp(sockets, memfdName, watchdog, metrics, random);
+            } catch (Exception | AssertionError e) {
+                throw new AssertionError("[seed " + seed + "] the warm-up, before any abuse, failed: " + e
+                        + "\nserver stderr, errors seen:\n" + server.stderrErrors(12), e);
+            }
             Runnable lone = loneSession(sockets.getFirst(), DEVICES.getFirst().name(), watchdog, metrics);
             ResourceSnapshot baseline = ResourceSnapshot.measure(server, memfdName, lone, QUIET, Duration.ofSeconds(30));
             if (!baseline.held()) {
@@ -235,6 +249,11 @@ class AbuseFuzzTest {
         } catch (java.io.IOException e) {
             System.out.println("could not keep the server's stderr: " + e);
         }
+    }
+
+    private ServerProcess started(ServerProcess s) {
+        running = s;
+        return s;
     }
 
     /** Invariant 1: the process lives (if not, nothing else can be checked: fails at once, with what was found). */
