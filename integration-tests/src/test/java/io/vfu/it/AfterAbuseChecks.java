@@ -168,7 +168,10 @@ final class AfterAbuseChecks {
         return b.toString();
     }
 
-    /** The interval between two attempts of a condition being polled. */
+    /**
+     * The interval between two attempts of a condition being polled. 100 ms rather than {@code Await}'s 5: each
+     * attempt here is a metrics scrape or a new connection, work for the server under test.
+     */
     static void pollInterval() {
         try {
             Thread.sleep(100);
