@@ -9,7 +9,6 @@ import io.vfu.transport.Frame;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -65,6 +64,6 @@ final class Clients {
 
     /** Lines of {@code /proc/self/maps} naming {@code text} (e.g. a memfd mapping of guest RAM). */
     static List<String> mappings(String text) throws IOException {
-        return Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.contains(text)).toList();
+        return ProcessResources.self().mappingsNaming(text);
     }
 }
