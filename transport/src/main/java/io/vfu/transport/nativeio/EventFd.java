@@ -46,16 +46,12 @@ public final class EventFd implements AutoCloseable {
      * @throws NotAnEventFdException when {@code fd} is not an eventfd
      */
     public static EventFd adoptInterruptTarget(OwnedFd fd) throws NotAnEventFdException, NativeCallException {
-        String kind = Fds.kind(fd.fd());
-        if (!EVENTFD_LINK.equals(kind)) {
-            throw new NotAnEventFdException("fd is " + kind + ", not an eventfd");
+        if (!Fds.isEventFd(fd.fd())) {
+            throw new NotAnEventFdException("fd is " + Fds.kind(fd.fd()) + ", not an eventfd");
         }
         Fds.setNonBlocking(fd.fd());
         return new EventFd(fd);
     }
-
-    /** What {@code /proc/self/fd/N} links to for an eventfd. */
-    private static final String EVENTFD_LINK = "anon_inode:[eventfd]";
 
     public OwnedFd fd() {
         return fd;

@@ -27,6 +27,34 @@ public final class Fds {
         }
     }
 
+    private static final byte[] EVENTFD_LINK = "anon_inode:[eventfd]".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /**
+     * Whether {@code fd} is an eventfd: its {@code /proc/self/fd} link reads {@code anon_inode:[eventfd]}
+     * (readlink(2) through FFM, compared as bytes: this runs for every interrupt target a client passes).
+     */
+    public static boolean isEventFd(int fd) {
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment path = a.allocateFrom("/proc/self/fd/" + fd);
+            java.lang.foreign.MemorySegment link = a.allocate(64);
+            long n;
+            try {
+                n = Libc.once("readlink", st -> (long) Downcalls.Fd.READLINK.invokeExact(st, path, link, 64L));
+            } catch (NativeCallException e) {
+                return false; // not an open fd
+            }
+            if (n != EVENTFD_LINK.length) {
+                return false;
+            }
+            for (int i = 0; i < n; i++) {
+                if (link.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i) != EVENTFD_LINK[i]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
     /**
      * What {@code fd} refers to, as {@code /proc/self/fd} tells: a path for files, {@code pipe:[N]},
      * {@code socket:[N]} or {@code anon_inode:[eventfd]} and the like; "not open" if it cannot be read.
