@@ -1,20 +1,18 @@
 package io.vfu.it;
 
 import io.vfu.device.DeviceContext;
-import io.vfu.device.Interrupts;
 import io.vfu.device.RegionIndex;
 import io.vfu.device.RegionInfo;
-import io.vfu.device.VfioDevice;
 import io.vfu.device.pci.Bar;
 import io.vfu.device.pci.ConfigSpace;
 import io.vfu.device.pci.DwordAccess;
 import io.vfu.device.pci.MemoryAccess;
+import io.vfu.device.pci.PciDevice;
 import io.vfu.device.pci.PciInterrupts;
 import io.vfu.device.pci.PciRegs;
 import io.vfu.device.pci.RegionMap;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
@@ -23,7 +21,7 @@ import java.nio.ByteOrder;
  * wrote there directly) into {@code 0x8}; a write to {@code 0xC} publishes its value at shared offset 4, where
  * the guest reads it directly. {@code 0x10} counts trapped accesses that reached page 1 (none should).
  */
-final class SharedPageDevice implements VfioDevice {
+final class SharedPageDevice extends PciDevice {
 
     static final int ID = 0x5348_5244; // "DRHS"
     private static final ValueLayout.OfInt LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -73,28 +71,13 @@ final class SharedPageDevice implements VfioDevice {
     }
 
     @Override
-    public int regionCount() {
-        return regions.count();
+    protected RegionMap regions() {
+        return regions;
     }
 
     @Override
-    public RegionInfo regionInfo(int index) {
-        return regions.info(index);
-    }
-
-    @Override
-    public void read(int region, long offset, ByteBuffer dst) {
-        regions.read(region, offset, dst);
-    }
-
-    @Override
-    public void write(int region, long offset, ByteBuffer src) {
-        regions.write(region, offset, src);
-    }
-
-    @Override
-    public Interrupts interrupts() {
-        return irqs.vfio();
+    protected PciInterrupts irqs() {
+        return irqs;
     }
 
     @Override

@@ -2,18 +2,14 @@ package io.vfu.devices.gpio;
 
 import io.vfu.device.DeviceContext;
 import io.vfu.device.DeviceMeters;
-import io.vfu.device.Interrupts;
 import io.vfu.device.RegionIndex;
-import io.vfu.device.RegionInfo;
-import io.vfu.device.VfioDevice;
 import io.vfu.device.pci.Bar;
 import io.vfu.device.pci.ConfigSpace;
 import io.vfu.device.pci.DwordAccess;
-import io.vfu.device.pci.InterruptStats;
+import io.vfu.device.pci.PciDevice;
 import io.vfu.device.pci.PciInterrupts;
 import io.vfu.device.pci.PciRegs;
 import io.vfu.device.pci.RegionMap;
-import java.nio.ByteBuffer;
 
 /**
  * Thirty-two GPIO pins wired back to themselves, and an interrupt on a rising edge: the smallest useful device.
@@ -24,7 +20,7 @@ import java.nio.ByteBuffer;
  * vector 0 when MSI-X is enabled, else INTA stays asserted while IRQ_STATUS is not zero. BAR2 (4 KiB) holds the
  * MSI-X table and PBA.
  */
-public final class GpioDevice implements VfioDevice {
+public final class GpioDevice extends PciDevice {
 
     static final int ID = 0x00;
     static final int OUT = 0x04;
@@ -103,33 +99,13 @@ public final class GpioDevice implements VfioDevice {
     }
 
     @Override
-    public int regionCount() {
-        return regions.count();
+    protected RegionMap regions() {
+        return regions;
     }
 
     @Override
-    public RegionInfo regionInfo(int index) {
-        return regions.info(index);
-    }
-
-    @Override
-    public void read(int region, long offset, ByteBuffer dst) {
-        regions.read(region, offset, dst);
-    }
-
-    @Override
-    public void write(int region, long offset, ByteBuffer src) {
-        regions.write(region, offset, src);
-    }
-
-    @Override
-    public Interrupts interrupts() {
-        return irqs.vfio();
-    }
-
-    @Override
-    public InterruptStats interruptStats() {
-        return irqs.stats();
+    protected PciInterrupts irqs() {
+        return irqs;
     }
 
     @Override

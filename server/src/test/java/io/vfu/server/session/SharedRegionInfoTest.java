@@ -10,6 +10,7 @@ import io.vfu.device.RegionInfo;
 import io.vfu.device.VfioDevice;
 import io.vfu.device.pci.ConfigSpace;
 import io.vfu.device.pci.MemoryAccess;
+import io.vfu.device.pci.PciDevice;
 import io.vfu.device.pci.PciInterrupts;
 import io.vfu.device.pci.PciRegs;
 import io.vfu.device.pci.RegionMap;
@@ -48,27 +49,18 @@ class SharedRegionInfoTest {
         MemorySegment shared = sharedBytes > 0 ? context.sharedMemory(0, sharedBytes) : MemorySegment.ofArray(new byte[0x2000]);
         RegionMap regions = new RegionMap(RegionIndex.COUNT).add(RegionIndex.CONFIG, PciRegs.SIZE, config)
                 .add(0, 0x2000, new MemoryAccess(shared, 0)).mmap(0, new RegionInfo.Area(0x1000, 0x1000));
-        return new VfioDevice() {
-            public int regionCount() {
-                return regions.count();
+        return new PciDevice() {
+            @Override
+            protected RegionMap regions() {
+                return regions;
             }
 
-            public RegionInfo regionInfo(int index) {
-                return regions.info(index);
+            @Override
+            protected PciInterrupts irqs() {
+                return irqs;
             }
 
-            public void read(int region, long offset, ByteBuffer dst) {
-                regions.read(region, offset, dst);
-            }
-
-            public void write(int region, long offset, ByteBuffer src) {
-                regions.write(region, offset, src);
-            }
-
-            public io.vfu.device.Interrupts interrupts() {
-                return irqs.vfio();
-            }
-
+            @Override
             public void reset() {
             }
         };
