@@ -43,7 +43,7 @@ public final class VfuServer implements AutoCloseable {
      */
     public static VfuServer start(ServerConfig config, Optional<Integer> metricsPort, String metricsHost)
             throws IOException {
-        return start(config, metricsPort, metricsHost, ServerLimits.DEFAULT);
+        return start(config, metricsPort, metricsHost, config.serverLimits());
     }
 
     /** As {@link #start(ServerConfig, Optional, String)}, with the given bounds on clients. */

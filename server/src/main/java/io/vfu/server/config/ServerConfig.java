@@ -8,7 +8,9 @@ import io.vfu.server.socket.SocketAccess;
 import io.vfu.server.socket.SocketGroup;
 import io.vfu.server.socket.SocketMode;
 import java.io.IOException;
+import io.vfu.server.ServerLimits;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -37,7 +39,37 @@ import java.util.Set;
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record ServerConfig(List<DeviceSpec> devices, List<Long> allowedUids, Integer metricsPort,
-                           List<Long> allowedGids, SocketMode socketMode, SocketGroup socketGroup) {
+                           List<Long> allowedGids, SocketMode socketMode, SocketGroup socketGroup,
+                           Limits limits) {
+
+    /**
+     * What the server grants one client at most, each key optional ({@link ServerLimits#DEFAULT} otherwise):
+     *
+     * <pre>"limits": {"handshakeTimeoutMs": 5000, "sendTimeoutMs": 5000, "dmaMappedFilesPerSession": 1024,
+     *            "dmaMappedFilesPerProcess": 49146}</pre>
+     *
+     * @param handshakeTimeoutMs       how long a connection may take to complete VERSION (1 ms .. 1 h)
+     * @param sendTimeoutMs            how long a send to a client may make no progress (1 ms .. 1 h)
+     * @param dmaMappedFilesPerSession client files one session may have mapped for direct DMA
+     * @param dmaMappedFilesPerProcess the same over every session (default from vm.max_map_count)
+     */
+    @JsonIgnoreProperties(ignoreUnknown = false)
+    public record Limits(Long handshakeTimeoutMs, Long sendTimeoutMs, Integer dmaMappedFilesPerSession,
+                         Long dmaMappedFilesPerProcess) {
+
+        public Limits {
+            for (Long ms : new Long[] {handshakeTimeoutMs, sendTimeoutMs}) {
+                // Rule: a bound is at least a millisecond and at most an hour; 0 would mean never.
+                if (ms != null && (ms < 1 || ms > 3_600_000)) {
+                    throw new IllegalArgumentException("limits: timeouts are 1..3600000 ms: " + ms);
+                }
+            }
+            if ((dmaMappedFilesPerSession != null && dmaMappedFilesPerSession < 0)
+                    || (dmaMappedFilesPerProcess != null && dmaMappedFilesPerProcess < 0)) {
+                throw new IllegalArgumentException("limits: mapped-file budgets are not negative");
+            }
+        }
+    }
 
     /** Largest uid or gid: 32 bits, and -1 is no id. */
     private static final long MAX_ID = 0xFFFF_FFFEL;
@@ -60,6 +92,27 @@ public record ServerConfig(List<DeviceSpec> devices, List<Long> allowedUids, Int
             }
             d.validate(); // Rule: an unknown type or a bad setting is refused at load time, not at first use.
         }
+    }
+
+    /** As the canonical constructor, with the default limits. */
+    public ServerConfig(List<DeviceSpec> devices, List<Long> allowedUids, Integer metricsPort,
+                        List<Long> allowedGids, SocketMode socketMode, SocketGroup socketGroup) {
+        this(devices, allowedUids, metricsPort, allowedGids, socketMode, socketGroup, null);
+    }
+
+    /** The limits this config sets, the defaults for what it does not. */
+    public ServerLimits serverLimits() {
+        ServerLimits d = ServerLimits.DEFAULT;
+        if (limits == null) {
+            return d;
+        }
+        return new ServerLimits(
+                limits.handshakeTimeoutMs() != null ? Duration.ofMillis(limits.handshakeTimeoutMs()) : d.handshake(),
+                limits.sendTimeoutMs() != null ? Duration.ofMillis(limits.sendTimeoutMs()) : d.send(),
+                limits.dmaMappedFilesPerSession() != null ? limits.dmaMappedFilesPerSession()
+                        : d.mappedFilesPerSession(),
+                limits.dmaMappedFilesPerProcess() != null ? limits.dmaMappedFilesPerProcess()
+                        : d.mappedFilesPerProcess());
     }
 
     /** Devices, uids and metrics port; sockets private, no gids. */

@@ -151,4 +151,18 @@ class ServerConfigTest {
         assertTrue(typo.contains("unknown key \"msixVector\"") && typo.contains("msixVectors"),
                 "a typo lists the valid keys: " + typo);
     }
+
+    @Test
+    void limitsMayBeSetAndAreCheckedAtLoad() throws Exception {
+        ServerConfig c = load("""
+                {"limits": {"handshakeTimeoutMs": 1500, "dmaMappedFilesPerSession": 64},
+                 "devices": [{"name": "a", "socket": "/x"}]}""");
+        assertEquals(java.time.Duration.ofMillis(1500), c.serverLimits().handshake());
+        assertEquals(64, c.serverLimits().mappedFilesPerSession());
+        assertEquals(io.vfu.server.ServerLimits.DEFAULT.send(), c.serverLimits().send(), "unset keys keep defaults");
+        String dev = ", \"devices\": [{\"name\": \"a\", \"socket\": \"/x\"}]}";
+        assertTrue(loadError("{\"limits\": {\"sendTimeoutMs\": 0}" + dev).contains("timeouts"));
+        assertTrue(loadError("{\"limits\": {\"sendTimeout\": 5}" + dev).contains("sendTimeout"),
+                "an unknown key is refused");
+    }
 }
