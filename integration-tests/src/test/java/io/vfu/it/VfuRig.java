@@ -51,6 +51,11 @@ final class VfuRig implements AutoCloseable {
         }
     }
 
+    /** A rig around a server the test started itself (an embedded one with its own device on {@code socket}). */
+    static VfuRig around(VfuServer server, Path socket) {
+        return new VfuRig(socket, server);
+    }
+
     /** The default device on {@code dir/vfu.sock}, and QEMU attached with {@code customize} applied. */
     static VfuRig start(Path dir, UnaryOperator<QemuArgs> customize) {
         VfuRig rig = server(ServerConfig.single(dir.resolve("vfu.sock")));

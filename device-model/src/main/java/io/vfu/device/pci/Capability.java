@@ -131,6 +131,21 @@ public final class Capability {
     }
 
     /**
+     * MSI (PCI 6.8.1) for {@code vectors}: Message Control with Enable and Multiple Message Enable writable,
+     * Multiple Message Capable = log2 of the vectors, 64-bit addresses when {@code addr64}; address and data
+     * writable. The client (QEMU) emulates this capability and sets the vectors up through the vfio MSI index,
+     * so the device only fires {@link MsiVectors#signal}.
+     */
+    public static Capability msi(MsiVectors vectors, boolean addr64) {
+        int mmc = Integer.numberOfTrailingZeros(vectors.count());
+        int control = mmc << 1 | (addr64 ? 1 << 7 : 0);
+        Capability c = of(PciRegs.CAP_ID_MSI, addr64 ? 16 : 12)
+                .dword(0, control << 16, (1 | 0x7 << 4) << 16, 0)
+                .dword(4, 0, 0xFFFF_FFFC, 0);
+        return addr64 ? c.dword(8, 0, 0xFFFF_FFFF, 0).dword(12, 0, 0xFFFF, 0) : c.dword(8, 0, 0xFFFF, 0);
+    }
+
+    /**
      * PCI Express v2, endpoint. Device Capabilities: Role-Based Error Reporting, MPS 128, and Function Level
      * Reset when {@code flr} is given; Device Control RW (Initiate FLR runs {@code flr}, and reads 0); Device
      * Status error bits W1C. Link: 2.5 GT/s x1.

@@ -15,6 +15,7 @@ public final class PciInterrupts {
     private final IntxLine intx;
     private final MsixTable msix;
     private final VfioIrqs vfio;
+    private final MsiVectors msi;
 
     /**
      * @param vectors   MSI-X table size (1 to 2048)
@@ -23,11 +24,33 @@ public final class PciInterrupts {
      * @param exhausted told when an MSI-X append finds the budget spent (the budget is {@code vectors})
      */
     public PciInterrupts(int vectors, long pbaOffset, MessageSink sink, BudgetListener exhausted) {
+        this(vectors, pbaOffset, 0, sink, exhausted);
+    }
+
+    /**
+     * As the other constructor, with {@code msiVectors} MSI vectors too (0: no MSI; else 1, 2, 4, 8, 16 or 32;
+     * add {@link #msiCapability} to the config space).
+     */
+    public PciInterrupts(int vectors, long pbaOffset, int msiVectors, MessageSink sink, BudgetListener exhausted) {
         this.budget = new VectorBudget(vectors);
         this.stats = new InterruptStats(budget);
         this.intx = new IntxLine(stats.intx());
         this.msix = new MsixTable(vectors, pbaOffset, sink, stats.msix());
-        this.vfio = new VfioIrqs(msix, intx, budget, exhausted, stats.msix());
+        this.msi = msiVectors == 0 ? null : new MsiVectors(msiVectors);
+        this.vfio = new VfioIrqs(msix, msi, intx, budget, exhausted, stats.msix());
+    }
+
+    /** The MSI vectors, or null when there are none. */
+    public MsiVectors msi() {
+        return msi;
+    }
+
+    /** The MSI capability for {@link #msi()} (64-bit addresses). */
+    public Capability msiCapability() {
+        if (msi == null) {
+            throw new IllegalStateException("built without MSI vectors");
+        }
+        return Capability.msi(msi, true);
     }
 
     public IntxLine intx() {

@@ -27,6 +27,7 @@ import java.util.List;
 public final class VfioIrqs implements Interrupts {
 
     private final MsixTable msix;
+    private final MsiVectors msi;
     private final IntxLine intx;
     private final VectorBudget budget;
     private final BudgetListener exhausted;
@@ -38,6 +39,13 @@ public final class VfioIrqs implements Interrupts {
     private final List<IrqTarget> released = new ArrayList<>();
 
     public VfioIrqs(MsixTable msix, IntxLine intx, VectorBudget budget, BudgetListener exhausted, InterruptCounters msixStats) {
+        this(msix, null, intx, budget, exhausted, msixStats);
+    }
+
+    /** As the other constructor, with MSI vectors ({@code msi} null: the MSI index has none). */
+    public VfioIrqs(MsixTable msix, MsiVectors msi, IntxLine intx, VectorBudget budget, BudgetListener exhausted,
+            InterruptCounters msixStats) {
+        this.msi = msi;
         this.msix = msix;
         this.intx = intx;
         this.budget = budget;
@@ -59,8 +67,9 @@ public final class VfioIrqs implements Interrupts {
     private IrqInfo describe(int index) {
         return switch (index) {
             case IrqIndex.INTX -> new IrqInfo(index, 1, true, true, true, false);
-            // No MSI capability: the index exists with no vectors (as kernel vfio-pci reports it).
-            case IrqIndex.MSI -> new IrqInfo(index, 0, true, false, false, true);
+            // Without an MSI capability the index exists with no vectors (as kernel vfio-pci reports it); with
+            // one, its vectors are set up all at once (NORESIZE) and are not maskable through vfio.
+            case IrqIndex.MSI -> new IrqInfo(index, msi == null ? 0 : msi.count(), true, false, false, true);
             // Rule: MSI-X is maskable and resizable (no NORESIZE), so vectors are appended one at a time.
             case IrqIndex.MSIX -> new IrqInfo(index, msix.size(), true, true, false, false);
             case IrqIndex.ERR, IrqIndex.REQ -> new IrqInfo(index, 1, true, false, false, true);
@@ -139,6 +148,7 @@ public final class VfioIrqs implements Interrupts {
             switch (index) {
                 case IrqIndex.INTX -> intx.loopback();
                 case IrqIndex.MSIX -> msix.signal(first + i);
+                case IrqIndex.MSI -> msi.signal(first + i);
                 case IrqIndex.ERR -> fire(err);
                 case IrqIndex.REQ -> fire(req);
                 default -> { }
@@ -154,6 +164,13 @@ public final class VfioIrqs implements Interrupts {
 
     private List<IrqTarget> assign(int index, int first, int n, List<IrqTarget> targets) {
         List<IrqTarget> dropped = List.of();
+        if (index == IrqIndex.MSI) {
+            for (int i = 0; i < n; i++) {
+                IrqTarget t = targets.isEmpty() ? null : targets.get(i);
+                dropped = addDropped(dropped, msi.swap(first + i, t), t);
+            }
+            return dropped;
+        }
         if (index != IrqIndex.MSIX) {
             IrqTarget t = targets.isEmpty() ? null : targets.get(0);
             IrqTarget old = switch (index) {
@@ -232,6 +249,7 @@ public final class VfioIrqs implements Interrupts {
                 intx.setVfioMasked(false);
             }
             case IrqIndex.MSIX -> deassignAllMsix(dropped);
+            case IrqIndex.MSI -> deassignAllMsi(dropped);
             case IrqIndex.ERR -> dropped = addDropped(dropped, swapErr(null), null);
             case IrqIndex.REQ -> dropped = addDropped(dropped, swapReq(null), null);
             default -> { }
@@ -250,11 +268,24 @@ public final class VfioIrqs implements Interrupts {
         }
     }
 
+    private void deassignAllMsi(List<IrqTarget> dropped) {
+        if (msi == null) {
+            return;
+        }
+        for (int v = 0; v < msi.count(); v++) {
+            IrqTarget t = msi.swap(v, null);
+            if (t != null) {
+                dropped.add(t);
+            }
+        }
+    }
+
     /** Drop every session-owned target (client gone); device state stays. */
     @Override
     public List<IrqTarget> releaseSession() {
         List<IrqTarget> dropped = new ArrayList<>();
         deassignAllMsix(dropped);
+        deassignAllMsi(dropped);
         dropped = addDropped(dropped, intx.swapTarget(null), null);
         intx.setVfioMasked(false);
         dropped = addDropped(dropped, swapErr(null), null);
@@ -268,6 +299,7 @@ public final class VfioIrqs implements Interrupts {
      */
     public void reset() {
         deassignAllMsix(released);
+        deassignAllMsi(released); // reset clears MSI Enable too
     }
 
     @Override
