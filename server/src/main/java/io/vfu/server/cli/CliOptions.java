@@ -1,5 +1,6 @@
 package io.vfu.server.cli;
 
+import io.vfu.server.socket.PeerPolicy;
 import io.vfu.server.config.ServerConfig;
 import io.vfu.server.socket.SocketGroup;
 import io.vfu.server.socket.SocketMode;
@@ -51,8 +52,6 @@ public record CliOptions(Optional<Path> socket, Optional<Path> config, Optional<
             and removes its sockets on SIGTERM.
             """;
 
-    /** Largest uid or gid: 32 bits, and -1 is no id. */
-    private static final long MAX_ID = 0xFFFF_FFFEL;
 
     public CliOptions {
         allowUids = List.copyOf(allowUids);
@@ -142,7 +141,7 @@ public record CliOptions(Optional<Path> socket, Optional<Path> config, Optional<
                 throw new IllegalArgumentException(name + " takes numeric ids: " + list);
             }
             // Rule: an id is a u32 other than (id_t) -1; anything else can never match a peer.
-            if (id < 0 || id > MAX_ID) {
+            if (id < 0 || id > PeerPolicy.MAX_ID) {
                 throw new IllegalArgumentException(name + " id out of range: " + id);
             }
             into.add(id);

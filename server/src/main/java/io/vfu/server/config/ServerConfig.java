@@ -71,8 +71,6 @@ public record ServerConfig(List<DeviceSpec> devices, List<Long> allowedUids, Int
         }
     }
 
-    /** Largest uid or gid: 32 bits, and -1 is no id. */
-    private static final long MAX_ID = 0xFFFF_FFFEL;
 
     public ServerConfig {
         if (devices == null || devices.isEmpty()) {
@@ -126,8 +124,8 @@ public record ServerConfig(List<DeviceSpec> devices, List<Long> allowedUids, Int
         }
         for (Long id : ids) {
             // Rule: an id is a u32 other than (id_t) -1; anything else can never match a peer.
-            if (id == null || id < 0 || id > MAX_ID) {
-                throw new IllegalArgumentException(what + " holds " + id + ", not a uid/gid (0-" + MAX_ID + ")");
+            if (id == null || id < 0 || id > PeerPolicy.MAX_ID) {
+                throw new IllegalArgumentException(what + " holds " + id + ", not a uid/gid (0-" + PeerPolicy.MAX_ID + ")");
             }
         }
         return List.copyOf(ids);

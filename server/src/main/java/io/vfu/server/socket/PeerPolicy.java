@@ -18,6 +18,9 @@ import java.util.Set;
  */
 public record PeerPolicy(Set<Long> allowedUids, Set<Long> allowedGids) {
 
+    /** The largest uid or gid: ids are u32, and (id_t) -1 is no id. */
+    public static final long MAX_ID = 0xFFFF_FFFEL;
+
     /** Only the server's own uid. */
     public static final PeerPolicy SAME_USER = new PeerPolicy(Set.of(), Set.of());
 

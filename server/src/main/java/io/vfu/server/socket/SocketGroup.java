@@ -20,15 +20,12 @@ import java.util.OptionalLong;
  */
 public record SocketGroup(String spec) {
 
-    /** Largest gid: gid_t is 32 bits and (gid_t) -1 means "leave unchanged" to chown(2). */
-    static final long MAX_GID = 0xFFFF_FFFEL;
-
     public SocketGroup {
         // Rule: a decimal gid in range, or a name of the portable form (what groupadd accepts, plus capitals).
         if (spec == null || !(spec.matches("[0-9]{1,10}") || spec.matches("[A-Za-z_][A-Za-z0-9_.-]{0,31}\\$?"))) {
             throw new IllegalArgumentException("socket group must be a group name or a numeric gid: " + spec);
         }
-        if (spec.matches("[0-9]+") && Long.parseLong(spec) > MAX_GID) {
+        if (spec.matches("[0-9]+") && Long.parseLong(spec) > PeerPolicy.MAX_ID) {
             throw new IllegalArgumentException("socket group gid out of range: " + spec);
         }
     }
