@@ -1,8 +1,5 @@
 package io.vfu.device.memmove;
 
-import io.vfu.device.*;
-import io.vfu.device.pci.*;
-
 /**
  * Identity and sizes of the emulated function. Every field is configurable; {@link #defaults()} documents the
  * default device (see {@code device-model/LAYOUT.md}).

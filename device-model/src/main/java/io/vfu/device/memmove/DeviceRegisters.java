@@ -1,7 +1,10 @@
 package io.vfu.device.memmove;
 
-import io.vfu.device.*;
-import io.vfu.device.pci.*;
+import io.vfu.device.pci.DwordAccess;
+import io.vfu.device.pci.ImsStore;
+import io.vfu.device.pci.IntxLine;
+import io.vfu.device.pci.MsixTable;
+import io.vfu.device.pci.VectorBudget;
 
 /**
  * BAR0: identification, status, error/feedback, budget, doorbells, scratch, DMA engine registers and the

@@ -1,8 +1,5 @@
 package io.vfu.device.memmove;
 
-import io.vfu.device.*;
-import io.vfu.device.pci.*;
-
 /**
  * The DMA copy engine's 32-byte descriptor and 8-byte completion record in guest memory (little-endian; see
  * LAYOUT.md). Status codes are ABI and never change.

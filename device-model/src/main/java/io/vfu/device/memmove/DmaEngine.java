@@ -1,7 +1,11 @@
 package io.vfu.device.memmove;
 
-import io.vfu.device.*;
-import io.vfu.device.pci.*;
+import io.vfu.device.DeviceLock;
+import io.vfu.device.GuestMemory;
+import io.vfu.device.GuestMemoryException;
+import io.vfu.device.pci.ConfigSpace;
+import io.vfu.device.pci.ImsStore;
+import io.vfu.device.pci.MsixTable;
 
 import static io.vfu.device.memmove.DmaDescriptor.*;
 

@@ -1,8 +1,5 @@
 package io.vfu.device.memmove;
 
-import io.vfu.device.*;
-import io.vfu.device.pci.*;
-
 /**
  * BAR0's error/feedback register: the last error the device reports to the guest, and what it concerned.
  * Writing ERROR_CODE clears both. Codes are ABI (documented in LAYOUT.md) and never change.

@@ -1,7 +1,28 @@
 package io.vfu.device.memmove;
 
-import io.vfu.device.*;
-import io.vfu.device.pci.*;
+import io.vfu.device.DeviceContext;
+import io.vfu.device.DeviceException;
+import io.vfu.device.DeviceLock;
+import io.vfu.device.GuestMemory;
+import io.vfu.device.InterruptSource;
+import io.vfu.device.Interrupts;
+import io.vfu.device.IrqAction;
+import io.vfu.device.IrqData;
+import io.vfu.device.IrqInfo;
+import io.vfu.device.IrqTarget;
+import io.vfu.device.MessageSink;
+import io.vfu.device.RegionIndex;
+import io.vfu.device.RegionInfo;
+import io.vfu.device.VfioDevice;
+import io.vfu.device.pci.BudgetListener;
+import io.vfu.device.pci.ConfigSpace;
+import io.vfu.device.pci.DwordAccess;
+import io.vfu.device.pci.ImsStore;
+import io.vfu.device.pci.InterruptStats;
+import io.vfu.device.pci.IntxLine;
+import io.vfu.device.pci.MsixTable;
+import io.vfu.device.pci.VectorBudget;
+import io.vfu.device.pci.VfioIrqs;
 
 import java.nio.ByteBuffer;
 import java.util.List;

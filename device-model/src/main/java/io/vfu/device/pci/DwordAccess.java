@@ -1,7 +1,5 @@
 package io.vfu.device.pci;
 
-import io.vfu.device.*;
-
 import java.nio.ByteBuffer;
 
 /**

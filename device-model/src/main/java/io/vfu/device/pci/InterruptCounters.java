@@ -1,6 +1,6 @@
 package io.vfu.device.pci;
 
-import io.vfu.device.*;
+import io.vfu.device.InterruptSource;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

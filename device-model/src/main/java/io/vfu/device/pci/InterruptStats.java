@@ -1,6 +1,7 @@
 package io.vfu.device.pci;
 
-import io.vfu.device.*;
+import io.vfu.device.InterruptSource;
+import io.vfu.device.VfioDevice;
 
 /**
  * Read-only interrupt statistics of one device built on the toolkit, for metrics export (the server reads them

@@ -1,6 +1,6 @@
 package io.vfu.device.pci;
 
-import io.vfu.device.*;
+import io.vfu.device.IrqTarget;
 
 /**
  * The INTx pin (INTA) and its vfio trigger. The line is level-sensitive; BAR0 INTX drives it. vfio INTx is

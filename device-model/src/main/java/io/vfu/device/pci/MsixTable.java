@@ -1,6 +1,7 @@
 package io.vfu.device.pci;
 
-import io.vfu.device.*;
+import io.vfu.device.IrqTarget;
+import io.vfu.device.MessageSink;
 
 import java.util.Arrays;
 

@@ -1,6 +1,13 @@
 package io.vfu.device.pci;
 
-import io.vfu.device.*;
+import io.vfu.device.DeviceException;
+import io.vfu.device.InterruptSource;
+import io.vfu.device.Interrupts;
+import io.vfu.device.IrqAction;
+import io.vfu.device.IrqData;
+import io.vfu.device.IrqIndex;
+import io.vfu.device.IrqInfo;
+import io.vfu.device.IrqTarget;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,7 +1,12 @@
 package io.vfu.device.memmove;
 
-import io.vfu.device.*;
-import io.vfu.device.pci.*;
+import io.vfu.device.DeviceException;
+import io.vfu.device.IrqAction;
+import io.vfu.device.IrqData;
+import io.vfu.device.IrqIndex;
+import io.vfu.device.IrqInfo;
+import io.vfu.device.IrqTarget;
+import io.vfu.device.pci.ImsStore;
 
 import static org.junit.jupiter.api.Assertions.*;
 

@@ -1,7 +1,9 @@
 package io.vfu.device.memmove;
 
-import io.vfu.device.*;
-import io.vfu.device.pci.*;
+import io.vfu.device.DeviceLock;
+import io.vfu.device.GuestMemory;
+import io.vfu.device.GuestMemoryException;
+import io.vfu.device.pci.PciRegs;
 
 import static io.vfu.device.memmove.DmaDescriptor.*;
 import static org.junit.jupiter.api.Assertions.*;

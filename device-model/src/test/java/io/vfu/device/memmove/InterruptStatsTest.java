@@ -1,7 +1,14 @@
 package io.vfu.device.memmove;
 
-import io.vfu.device.*;
-import io.vfu.device.pci.*;
+import io.vfu.device.DeviceException;
+import io.vfu.device.InterruptSource;
+import io.vfu.device.IrqAction;
+import io.vfu.device.IrqData;
+import io.vfu.device.IrqIndex;
+import io.vfu.device.pci.ImsStore;
+import io.vfu.device.pci.InterruptCounters;
+import io.vfu.device.pci.InterruptStats;
+import io.vfu.device.pci.PciRegs;
 
 import static org.junit.jupiter.api.Assertions.*;
 

@@ -1,8 +1,6 @@
 package io.vfu.device.memmove;
 
-import io.vfu.device.pci.*;
-
-import io.vfu.device.*;
+import io.vfu.device.RegionIndex;
 
 import static org.junit.jupiter.api.Assertions.*;
 

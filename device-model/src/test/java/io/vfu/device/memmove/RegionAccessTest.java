@@ -1,7 +1,7 @@
 package io.vfu.device.memmove;
 
-import io.vfu.device.*;
-import io.vfu.device.pci.*;
+import io.vfu.device.DeviceException;
+import io.vfu.device.RegionInfo;
 
 import static org.junit.jupiter.api.Assertions.*;
 

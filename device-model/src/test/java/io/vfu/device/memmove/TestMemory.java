@@ -1,7 +1,7 @@
 package io.vfu.device.memmove;
 
-import io.vfu.device.*;
-import io.vfu.device.pci.*;
+import io.vfu.device.GuestMemory;
+import io.vfu.device.GuestMemoryException;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,6 +1,7 @@
 package io.vfu.server.socket;
 
-import io.vfu.transport.*;
+import io.vfu.transport.TransportLimits;
+import io.vfu.transport.UnixSocketTransport;
 
 import io.vfu.transport.nativeio.EventFd;
 import io.vfu.transport.nativeio.NativeCallException;

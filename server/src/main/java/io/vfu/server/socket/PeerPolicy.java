@@ -1,6 +1,6 @@
 package io.vfu.server.socket;
 
-import io.vfu.transport.*;
+import io.vfu.transport.PeerCredentials;
 
 import java.util.Set;
 

@@ -1,7 +1,5 @@
 package io.vfu.server.socket;
 
-import io.vfu.transport.*;
-
 import java.util.Objects;
 import java.util.Optional;
 

@@ -1,7 +1,5 @@
 package io.vfu.server.socket;
 
-import io.vfu.transport.*;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;

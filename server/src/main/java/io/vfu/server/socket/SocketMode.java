@@ -1,7 +1,5 @@
 package io.vfu.server.socket;
 
-import io.vfu.transport.*;
-
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.EnumSet;
 import java.util.Set;

@@ -1,6 +1,8 @@
 package io.vfu.server.socket;
 
-import io.vfu.transport.*;
+import io.vfu.transport.Connection;
+import io.vfu.transport.TransportLimits;
+import io.vfu.transport.UnixSocketTransport;
 
 import java.io.IOException;
 import java.net.BindException;

@@ -1,6 +1,9 @@
 package io.vfu.server.socket;
 
-import io.vfu.transport.*;
+import io.vfu.transport.CommandHandler;
+import io.vfu.transport.Connection;
+import io.vfu.transport.Frame;
+import io.vfu.transport.TransportLimits;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

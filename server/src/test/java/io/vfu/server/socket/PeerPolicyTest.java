@@ -1,6 +1,8 @@
 package io.vfu.server.socket;
 
-import io.vfu.transport.*;
+import io.vfu.transport.PeerCredentials;
+import io.vfu.transport.TransportLimits;
+import io.vfu.transport.UnixSocketTransport;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,7 +1,10 @@
 package io.vfu.server.socket;
 
 import io.vfu.client.Await;
-import io.vfu.transport.*;
+import io.vfu.transport.Frame;
+import io.vfu.transport.PeerCredentials;
+import io.vfu.transport.TransportLimits;
+import io.vfu.transport.UnixSocketTransport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
