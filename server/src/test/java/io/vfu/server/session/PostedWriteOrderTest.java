@@ -73,8 +73,21 @@ class PostedWriteOrderTest {
             try (Frame f = t.receive()) {
                 assertEquals(0, f.header().error());
             }
+            // Rule of every real client: read while sending (a client that does not would stall both ends and
+            // lose its session to the send bound). The frames are checked in arrival order below.
+            java.util.concurrent.LinkedBlockingQueue<Frame> arrived = new java.util.concurrent.LinkedBlockingQueue<>();
+            Thread reader = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    Frame f;
+                    while ((f = t.receive()) != null) {
+                        arrived.add(f);
+                    }
+                } catch (Exception e) {
+                    // the test closes the transport at its end
+                }
+            });
             int id = 1;
-            // IMS entry 3: message 0xFEE00000 / data 0x40 + n, unmasked (LAYOUT.md, BAR4).
+            // IMS entry 3: message 0xFEE00000 / data 0x43, unmasked (LAYOUT.md, BAR4).
             for (int[] w : new int[][] {{0, 0xFEE0_0000}, {4, 0}, {8, 0x43}, {12, 0}}) {
                 send(t, id++, Command.REGION_WRITE, MessageEncoder.payload(
                         new RegionWrite.Request(16 * 3 + w[0], BAR4, le32(w[1]))), true);
@@ -87,7 +100,8 @@ class PostedWriteOrderTest {
                     false); // IMS_DELIVERED[3]
             int writes = 0;
             while (true) {
-                try (Frame f = t.receive()) {
+                try (Frame f = arrived.poll(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                    assertTrue(f != null, "the read's reply came within 10 s (" + writes + " writes before it)");
                     Header h = f.header();
                     if (h.isReply()) {
                         assertEquals(0x7000, h.msgId(), "the read's reply");
@@ -104,6 +118,8 @@ class PostedWriteOrderTest {
                     writes++;
                 }
             }
+            t.close();
+            reader.join(5_000);
         }
     }
 
