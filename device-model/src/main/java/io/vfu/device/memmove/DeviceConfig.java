@@ -1,5 +1,7 @@
 package io.vfu.device.memmove;
 
+import io.vfu.device.pci.MsixTable;
+
 /**
  * Identity and sizes of the emulated function. Every field is configurable; {@link #defaults()} documents the
  * default device (see {@code device-model/LAYOUT.md}).
@@ -79,7 +81,7 @@ public record DeviceConfig(int vendorId, int deviceId, int subsystemVendorId, in
 
     /** Offset of the MSI-X PBA in BAR2: the table rounded up to a 4 KiB page. */
     public static long pbaOffset(int msixTableSize) {
-        return pageAlign(16L * msixTableSize);
+        return MsixTable.pbaAfterTable(msixTableSize);
     }
 
     /** Offset of the IMS pending bits in BAR4: the entries rounded up to a 4 KiB page. */

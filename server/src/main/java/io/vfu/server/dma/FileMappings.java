@@ -137,9 +137,4 @@ public final class FileMappings {
         held--;
         process.release(size);
     }
-
-    /** Mapped files this session holds now. */
-    public synchronized int held() {
-        return held;
-    }
 }

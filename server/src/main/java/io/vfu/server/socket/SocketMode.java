@@ -56,11 +56,6 @@ public record SocketMode(int bits) {
         return new SocketMode(Integer.parseInt(text, 8));
     }
 
-    /** Whether users outside the owner and the group may connect. */
-    public boolean grantsOther() {
-        return (bits & 0006) != 0;
-    }
-
     /** The same bits as {@link PosixFilePermission}s. */
     public Set<PosixFilePermission> permissions() {
         Set<PosixFilePermission> s = EnumSet.noneOf(PosixFilePermission.class);
