@@ -55,9 +55,9 @@ final class CommonConfig implements DwordAccess {
         status |= VirtioPci.STATUS_NEEDS_RESET;
     }
 
-    boolean driverOkAndHealthy() {
-        return (status & (VirtioPci.STATUS_DRIVER_OK | VirtioPci.STATUS_NEEDS_RESET | VirtioPci.STATUS_FAILED))
-                == VirtioPci.STATUS_DRIVER_OK;
+    /** DRIVER_OK is set and the driver did not give up (FAILED). */
+    boolean driverOk() {
+        return (status & (VirtioPci.STATUS_DRIVER_OK | VirtioPci.STATUS_FAILED)) == VirtioPci.STATUS_DRIVER_OK;
     }
 
     int configVector() {

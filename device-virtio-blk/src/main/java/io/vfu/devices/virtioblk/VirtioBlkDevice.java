@@ -212,7 +212,7 @@ final class VirtioBlkDevice extends PciDevice {
         RingLayout[] layout = new RingLayout[1];
         int[] gen = new int[1];
         deviceLock.run(() -> {
-            if (common.driverOkAndHealthy() && q.enabled) {
+            if (common.driverOk() && q.enabled && !q.broken) {
                 long f = common.negotiated();
                 layout[0] = q.layout(VirtioFeatures.has(f, VirtioFeatures.RING_EVENT_IDX),
                         VirtioFeatures.has(f, VirtioFeatures.RING_INDIRECT_DESC));
@@ -262,7 +262,7 @@ final class VirtioBlkDevice extends PciDevice {
             execute(q, layout[0], gen[0], last, memory);
         }
         if (broken != null) {
-            brokenRing(gen[0], broken);
+            brokenRing(q, gen[0], broken);
         }
     }
 
@@ -294,11 +294,11 @@ final class VirtioBlkDevice extends PciDevice {
             inFlight.exit();
         }
         if (broken != null) {
-            brokenRing(gen, broken);
+            brokenRing(q, gen, broken);
         } else if (notify) {
             DeviceLock l = lock;
             l.run(() -> {
-                if (inFlight.generation() == gen && common.driverOkAndHealthy()) {
+                if (inFlight.generation() == gen && common.driverOk()) {
                     raise(q.msixVector, VirtioPci.ISR_QUEUE);
                 }
             });
@@ -318,11 +318,16 @@ final class VirtioBlkDevice extends PciDevice {
         }
     }
 
-    private void brokenRing(int gen, RingException e) {
-        log.log(Level.WARNING, () -> context.name() + ": " + e.getMessage() + "; device needs reset");
+    /**
+     * Rule: a broken ring stops its queue and sets NEEDS_RESET; the other queues keep being served (a guest's
+     * driver may never act on NEEDS_RESET, and its other queues did nothing wrong).
+     */
+    private void brokenRing(Virtqueue q, int gen, RingException e) {
+        log.log(Level.WARNING, () -> context.name() + ": " + e.getMessage() + "; queue stopped, device needs reset");
         meters.ringErrors.increment();
         lock.run(() -> {
             if (inFlight.generation() == gen) {
+                q.broken = true;
                 markNeedsReset(e.getMessage());
             }
         });

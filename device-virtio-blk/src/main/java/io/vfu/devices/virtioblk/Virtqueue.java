@@ -19,6 +19,8 @@ final class Virtqueue {
     int lastAvail;
     /** Next used slot the device will fill (a free-running 16-bit index). */
     int usedIdx;
+    /** The driver broke this queue's ring: it is not used again until a reset (the others go on). */
+    boolean broken;
     /** A notification arrived since the worker last looked. */
     volatile boolean kicked;
 
@@ -37,6 +39,7 @@ final class Virtqueue {
         driver = 0;
         device = 0;
         lastAvail = 0;
+        broken = false;
         kicked = false;
         synchronized (this) {
             usedIdx = 0;
