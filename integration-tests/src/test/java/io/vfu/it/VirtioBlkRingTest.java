@@ -95,6 +95,32 @@ class VirtioBlkRingTest {
     }
 
     @Test
+    void thePciConfigurationAccessCapabilityReachesTheStructures() throws Exception {
+        int cap = -1;
+        int at = (int) c.read(DeviceClient.CONFIG, 0x34, 1);
+        for (int hops = 0; at >= 0x40 && hops < 48 && cap < 0; hops++) {
+            long header = c.read(DeviceClient.CONFIG, at, 4);
+            if ((header & 0xFF) == 0x09 && (header >>> 24) == 5) {
+                cap = at;
+            }
+            at = (int) (header >>> 8) & 0xFC;
+        }
+        assertTrue(cap >= 0, "a virtio_pci_cfg_cap (cfg_type 5)");
+        long[] device = drv.structures.get(4);
+        c.write(DeviceClient.CONFIG, cap + 4, 1, device[0]);
+        c.write(DeviceClient.CONFIG, cap + 8, 4, device[1] + 0x14); // blk_size
+        c.write(DeviceClient.CONFIG, cap + 12, 4, 4);
+        assertEquals(512, c.read(DeviceClient.CONFIG, cap + 16, 4), "blk_size through pci_cfg_data");
+        long[] common = drv.structures.get(1);
+        c.write(DeviceClient.CONFIG, cap + 8, 4, common[1] + 0x12); // num_queues
+        c.write(DeviceClient.CONFIG, cap + 12, 4, 2);
+        assertEquals(2, c.read(DeviceClient.CONFIG, cap + 16, 4), "num_queues, a 2-byte access");
+        c.write(DeviceClient.CONFIG, cap + 8, 4, common[1] + 0x16); // queue_select, written through the window
+        c.write(DeviceClient.CONFIG, cap + 16, 4, 1);
+        assertEquals(1, drv.common(0x16, 2), "a write through pci_cfg_data reaches the register");
+    }
+
+    @Test
     void aWriteLandsInTheImageAndReadsBackAndGetIdAnswersTheSerial() throws Exception {
         byte[] pattern = pattern(8 * 512, 7);
         MemorySegment.copy(MemorySegment.ofArray(pattern), 0, ram.memory(), DATA - RAM, pattern.length);
