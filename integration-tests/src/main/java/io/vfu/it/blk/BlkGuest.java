@@ -33,6 +33,7 @@ public final class BlkGuest {
 
     /** Compiles the program into {@code dir} and writes the initramfs with it as {@code /test}; returns its path. */
     public static Path initramfs(Provisioned provisioned, Path dir) throws IOException, InterruptedException {
+        requireVirtioBlk(provisioned);
         Path src = Files.createDirectories(dir.resolve("guest-blk-src"));
         for (String name : SOURCES) {
             try (InputStream in = BlkGuest.class.getResourceAsStream("guest/" + name)) {
@@ -45,6 +46,16 @@ public final class BlkGuest {
         Path program = GuestProgram.compile(src, dir.resolve("vfu-blk"));
         return new Initramfs().file("/test", Files.readAllBytes(program), 0755)
                 .writeTo(provisioned.guestInitramfs(), dir.resolve("initrd-blk.gz"));
+    }
+
+    /** The base initramfs loads the modules its {@code modules/order} lists; a guest built before recipe 2 has none. */
+    static void requireVirtioBlk(Provisioned provisioned) throws IOException {
+        Path order = provisioned.guestInitramfs().resolveSibling("modules").resolve("order");
+        List<String> modules = Files.isReadable(order) ? Files.readAllLines(order) : List.of();
+        if (!modules.contains("virtio_blk") || !modules.contains("ext4")) {
+            throw new IllegalStateException("the provisioned guest (" + order + ") has no virtio_blk and ext4 "
+                    + "modules: run scripts/provision.sh as root (scripts/build-guest.sh recipe 2 adds them)");
+        }
     }
 
     /**
