@@ -14,4 +14,28 @@ public interface GuestMemory {
 
     /** Write {@code src}'s remaining bytes to guest address {@code address}, or throw. */
     void write(long address, ByteBuffer src) throws GuestMemoryException;
+
+    /**
+     * Zero-copy access: when guest memory {@code [address, address + length)} lies in one window the server has
+     * mapped, runs {@code access} on exactly those bytes and returns true; the window cannot go away while
+     * {@code access} runs (a DMA_UNMAP waits for it), so keep it short and never keep the segment. Returns false,
+     * without calling {@code access}, when the range is reachable only by message (or spans windows): then use
+     * {@link #read} and {@link #write}. A device doing file or network I/O hands the segment straight to the
+     * system call.
+     *
+     * @param write whether {@code access} writes guest memory (the window must allow it)
+     * @throws GuestMemoryException when no window holds the range or its permission is missing, or when
+     *                              {@code access} fails (its exception is the cause)
+     */
+    default boolean direct(long address, long length, boolean write, DirectAccess access)
+            throws GuestMemoryException {
+        return false;
+    }
+
+    /** What {@link #direct} runs on the mapped bytes. */
+    @FunctionalInterface
+    interface DirectAccess {
+        /** Works on {@code memory}, the guest bytes asked for (its size is the length asked for). */
+        void access(java.lang.foreign.MemorySegment memory) throws java.io.IOException;
+    }
 }

@@ -80,6 +80,47 @@ public final class Settings {
         return (int) inRange(key, v, value, 0, (1L << bits) - 1);
     }
 
+    /** The boolean at {@code key}, or {@code dflt} when absent; only JSON {@code true} and {@code false} are booleans. */
+    public boolean bool(String key, boolean dflt) {
+        JsonNode v = node.get(key);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        // Rule: "true" and 1 are mistakes, not booleans.
+        if (!v.isBoolean()) {
+            throw bad(key, v, "true or false");
+        }
+        return v.booleanValue();
+    }
+
+    /**
+     * The string at {@code key} of at most {@code maxLength} UTF-8 bytes, or {@code dflt} when absent (pass null
+     * for "absent is fine and means none"); a number or an object is refused, never turned into text.
+     */
+    public String text(String key, String dflt, int maxLength) {
+        JsonNode v = node.get(key);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isTextual()) {
+            throw bad(key, v, "a string");
+        }
+        String t = v.textValue();
+        if (t.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > maxLength) {
+            throw bad(key, v, "at most " + maxLength + " bytes long");
+        }
+        return t;
+    }
+
+    /** The string at {@code key}, which must be present and not empty (a path, a name). */
+    public String requiredText(String key, int maxLength) {
+        String t = text(key, null, maxLength);
+        if (t == null || t.isEmpty()) {
+            throw new IllegalArgumentException(type + " setting \"" + key + "\" is required");
+        }
+        return t;
+    }
+
     /** Whether {@code key} is present. */
     public boolean has(String key) {
         JsonNode v = node.get(key);

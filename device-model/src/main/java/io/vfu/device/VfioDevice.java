@@ -71,6 +71,13 @@ public interface VfioDevice {
     default void dmaUnmapped(long iova, long size) {
     }
 
+    /**
+     * The server stops serving the device (it shuts down, or the device left its configuration): release files,
+     * threads and anything else the device holds. No call comes after it. Does nothing by default.
+     */
+    default void close() {
+    }
+
     /** A client completed VERSION and now drives the device. */
     default void attached() {
     }

@@ -325,8 +325,12 @@ public final class DeviceHost implements AutoCloseable {
         // and the device lock is ours (a touch after munmap would crash the process, or hit another mapping).
         lock.lock();
         try {
-            shared.close();
+            // Rule: the device lets go of its files and threads before its shared memory goes (it may touch it).
+            function.close();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, name + ": closing the device failed", e);
         } finally {
+            shared.close();
             lock.unlock();
         }
     }

@@ -18,6 +18,7 @@ import io.vfu.server.metrics.DeviceMetrics.DmaDirection;
 import io.vfu.server.metrics.DeviceMetrics.DmaMode;
 import io.vfu.transport.Connection;
 import io.vfu.transport.Frame;
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -63,6 +64,45 @@ final class SessionGuestMemory implements GuestMemory {
     @Override
     public void write(long address, ByteBuffer src) throws GuestMemoryException {
         transfer(address, src, true);
+    }
+
+    /**
+     * Rule: the access runs under the window table's read lock, so a DMA_UNMAP of its window waits for it (the
+     * same guarantee as a copy); a range by message, or across windows, is left to read and write.
+     */
+    @Override
+    public boolean direct(long address, long length, boolean write, DirectAccess access)
+            throws GuestMemoryException {
+        if (length <= 0 || maps.windowRemaining(address) < length) {
+            return false;
+        }
+        IOException[] failed = new IOException[1];
+        Optional<DmaMapping> viaMessage;
+        try {
+            viaMessage = maps.access(address, length, write, (segment, offset) -> {
+                try {
+                    access.access(segment.asSlice(offset, length));
+                } catch (IOException e) {
+                    failed[0] = e;
+                }
+            });
+        } catch (MessageException e) {
+            throw new GuestMemoryException("direct DMA at 0x" + Long.toHexString(address) + " of " + length
+                    + " bytes refused: " + e.getMessage());
+        } catch (InternalError e) {
+            metrics.dmaFault();
+            throw new GuestMemoryException("direct DMA at 0x" + Long.toHexString(address)
+                    + " faulted: the client's file no longer backs the window", e);
+        }
+        if (failed[0] != null) {
+            throw new GuestMemoryException("direct DMA at 0x" + Long.toHexString(address) + " failed: "
+                    + failed[0].getMessage(), failed[0]);
+        }
+        if (viaMessage.isPresent()) {
+            return false;
+        }
+        metrics.dma(DmaMode.MMAP, write ? DmaDirection.WRITE : DmaDirection.READ, length);
+        return true;
     }
 
     /**
