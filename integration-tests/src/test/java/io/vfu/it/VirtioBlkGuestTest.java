@@ -96,7 +96,15 @@ class VirtioBlkGuestTest {
                     () -> assertEquals(0.0, s.sum("vfu_dma_bytes_total", Map.of("device", DEVICE, "mode", "message")),
                             "no message DMA with a memfd backend:\n" + dma(s)),
                     () -> assertEquals(1.0, s.sum("vfu_sessions_opened_total", Map.of("device", DEVICE)),
-                            "one vfio-user session:\n" + s.text()));
+                            "one vfio-user session:\n" + s.text()),
+                    // The device's own meters agree: every guest byte passed through its requests.
+                    () -> assertTrue(device(s, "written_bytes") >= r.count("bytes_written"), blk(s)),
+                    () -> assertTrue(device(s, "read_bytes") >= r.count("bytes_read"), blk(s)),
+                    () -> assertTrue(device(s, "discards") >= 1, "the guest's BLKDISCARD reached the device:\n" + blk(s)),
+                    () -> assertTrue(device(s, "write_zeroes") >= 1, "BLKZEROOUT went as WRITE_ZEROES:\n" + blk(s)),
+                    () -> assertTrue(device(s, "flushes") >= 1, "fsync reached the device as FLUSH:\n" + blk(s)),
+                    () -> assertEquals(0.0, device(s, "request_errors"), "no request failed:\n" + blk(s)),
+                    () -> assertEquals(0.0, device(s, "ring_errors"), "the guest's rings were all valid:\n" + blk(s)));
         }
         assertImage(disk, layout);
     }
@@ -129,6 +137,15 @@ class VirtioBlkGuestTest {
         assertTrue(problems.isEmpty(), () -> "image " + disk.image() + ":\n" + String.join("\n", problems));
         ProcessResult fsck = E2fsck.check(disk.image());
         assertEquals(0, fsck.exitCode(), () -> "e2fsck -fn:\n" + fsck.stdout() + fsck.stderr());
+    }
+
+    /** A counter of the device's own meters, {@code vfu_device_virtio_blk_NAME_total}. */
+    private static double device(Scrape s, String name) {
+        return s.sum("vfu_device_virtio_blk_" + name + "_total", Map.of("device", DEVICE));
+    }
+
+    private static String blk(Scrape s) {
+        return s.text().lines().filter(l -> l.startsWith("vfu_device_virtio_blk_")).reduce("", (a, b) -> a + b + "\n");
     }
 
     private static String dma(Scrape s) {
