@@ -137,9 +137,13 @@ void perf_run(uint64_t region, int runs, int qd1_ops, int qd32_ops, int queues) 
         printf("VFU-BLK-PERF {\"ok\":true,\"queues\":%d,\"region_mib\":%llu,\"runs\":%d,\"qd1_ops\":%d,"
                "\"qd32_ops\":%d,\"seq_write_mbps\":%.1f,\"seq_read_mbps\":%.1f,\"randread_qd1_p50_us\":%.1f,"
                "\"randread_qd1_p99_us\":%.1f,\"randread_qd1_iops\":%.0f,\"randread_qd32_iops\":%.0f,"
-               "\"seconds\":%.1f}\n",
+               "\"seconds\":%.1f,\"max_sectors_kb\":%llu,\"max_segments\":%llu,\"max_segment_size\":%llu}\n",
                queues, (unsigned long long)(region >> 20), runs, qd1_ops, qd32_ops, median(wr, runs),
-               median(rd, runs), median(p50, runs), median(p99, runs), median(qd1, runs), median(qd32, runs), secs);
+               median(rd, runs), median(p50, runs), median(p99, runs), median(qd1, runs), median(qd32, runs), secs,
+               /* How the block layer may split a 1 MiB transfer for this device (its SIZE_MAX and SEG_MAX). */
+               (unsigned long long)sysfs_u64("/sys/block/vda/queue/max_sectors_kb", 0),
+               (unsigned long long)sysfs_u64("/sys/block/vda/queue/max_segments", 0),
+               (unsigned long long)sysfs_u64("/sys/block/vda/queue/max_segment_size", 0));
     } else {
         printf("VFU-BLK-PERF {\"ok\":false,\"error\":");
         json_string(failures());

@@ -102,6 +102,10 @@ final class GuestBlkBench {
         r.put("randread_qd1_p99_us", p.figure("randread_qd1_p99_us"));
         r.put("randread_qd1_iops", p.figure("randread_qd1_iops"), "1 / mean QD1 latency");
         r.put("randread_qd32_iops", p.figure("randread_qd32_iops"), "4 KiB random reads, 32 in flight (Linux AIO)");
+        r.put("max_sectors_kb", p.figure("max_sectors_kb"), "the guest's request size limit (queue/max_sectors_kb)");
+        r.put("max_segments", p.figure("max_segments"), "segments per request (from the device's SEG_MAX)");
+        r.put("max_segment_size", p.figure("max_segment_size"), "bytes per segment (from the device's SIZE_MAX)");
+        r.put("guest_perf_s", p.figure("seconds"), "the perf mode's own time in the guest");
         return r;
     }
 }
