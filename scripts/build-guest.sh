@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the guest for QEMU tests with a real kernel, into $VFU_CACHE/guest (default /var/cache/vfu-java/guest):
 #   vmlinuz              Debian trixie linux-image-6.12.*-amd64 kernel
-#   modules/*.ko         vfio, vfio_iommu_type1, vfio-pci-core, vfio-pci and what they depend on, decompressed,
-#                        listed in load order in modules/order
+#   modules/*.ko         vfio, vfio_iommu_type1, vfio-pci-core, vfio-pci (the guest suite), crc32c_generic,
+#                        virtio_blk and ext4 (the virtio-blk guest: virtio_pci is built in, virtio_blk and ext4
+#                        are modules) and what they depend on, decompressed, listed in load order in modules/order
 #   busybox              busybox-static from trixie
 #   initramfs.cpio.gz    busybox + modules + /init: mounts proc/sys/dev, loads the modules, runs /test if it
 #                        exists, prints "vfu-guest: done" and powers off
@@ -17,9 +18,11 @@ root=$cache/qemu-root
 qemu=$cache/bin/qemu-system-x86_64
 guest=$cache/guest
 # Bump when the recipe below changes.
-recipe=1
+recipe=2
 kernel_series=6.12
-wanted_modules=(vfio vfio_iommu_type1 vfio_pci_core vfio_pci)
+# crc32c_generic comes before ext4 on purpose: ext4 and jbd2 ask the crypto API for "crc32c" at mount time (a
+# modinfo softdep, which busybox insmod does not follow), so it must be loaded already.
+wanted_modules=(vfio vfio_iommu_type1 vfio_pci_core vfio_pci crc32c_generic virtio_blk ext4)
 
 log() { printf 'build-guest: %s\n' "$*" >&2; }
 die() { printf 'build-guest: FAILED: %s\n' "$*" >&2; exit 1; }

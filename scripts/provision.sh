@@ -16,7 +16,7 @@ cache=${VFU_CACHE:-/var/cache/vfu-java}
 recipe=2
 suite=trixie
 qemu_major=11
-host_packages=(debootstrap prometheus xz-utils cpio)
+host_packages=(debootstrap prometheus xz-utils cpio e2fsprogs)
 
 log() { printf 'provision: %s\n' "$*" >&2; }
 die() { printf 'provision: FAILED: %s\n' "$*" >&2; exit 1; }

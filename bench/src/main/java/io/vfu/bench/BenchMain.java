@@ -1,5 +1,8 @@
 package io.vfu.bench;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+
 /** Entry point of {@code bin/vfu-bench}; see BENCH.md. */
 public final class BenchMain {
 
@@ -14,6 +17,15 @@ public final class BenchMain {
             System.err.println("vfu-bench: " + e.getMessage());
             System.err.print(BenchOptions.USAGE);
             System.exit(2);
+            return;
+        }
+        if (options.guestBlk()) {
+            Path work = options.workDir() != null ? Files.createDirectories(options.workDir())
+                    : Files.createTempDirectory("vfu-bench-blk");
+            Results r = GuestBlkBench.run(options, work);
+            System.out.print(options.json() ? r.toJson() : r.toTable());
+            // Our side failing fails the run, even though QEMU's figures were printed.
+            System.exit(r.values().containsKey("vfu_error") ? 1 : 0);
             return;
         }
         Results r = new Bench(options).run();

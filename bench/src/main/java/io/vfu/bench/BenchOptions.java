@@ -9,12 +9,13 @@ import java.util.List;
  * takes seconds; the figures are then only a check that every path works.
  */
 record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<String> serverJvmOptions,
-                    int devices, Path cacheDir, Path workDir, boolean gc, boolean gcOnly, int gcDevices) {
+                    int devices, Path cacheDir, Path workDir, boolean gc, boolean gcOnly, int gcDevices,
+                    boolean guestBlk) {
 
     static final String USAGE = """
             usage: vfu-bench [--smoke] [--json] [--runs N] [--devices N] [--server-jar JAR]
                              [--server-jvm-opt OPT]... [--cache DIR] [--work DIR] [--no-gc | --gc-only]
-                             [--gc-devices N]
+                             [--gc-devices N] [--guest-blk]
               --smoke           everything very briefly (CI); figures are not meaningful
               --json            print one JSON object instead of the table
               --runs N          repeated runs per figure; each figure is their median (default 5, smoke 2)
@@ -27,6 +28,9 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
               --no-gc           skip the section that runs the server under each garbage collector
               --gc-only         only that section (e.g. to compare collectors under a given -Xmn)
               --gc-devices N    devices of that section's scale server (default 100, smoke 4)
+              --guest-blk       only the virtio-blk guest comparison: the Debian guest boots twice, with QEMU's
+                                in-process virtio-blk-pci and with ours over vfio-user-pci, and measures both
+                                (--smoke: tiny counts); needs the provisioned QEMU and guest
             """;
 
     static BenchOptions parse(String... args) {
@@ -41,6 +45,7 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
         Path work = null;
         boolean gc = true;
         boolean gcOnly = false;
+        boolean guestBlk = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -55,6 +60,7 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
                 case "--no-gc" -> gc = false;
                 case "--gc-only" -> gcOnly = true;
                 case "--gc-devices" -> gcDevices = positive(value(args, ++i, a), a);
+                case "--guest-blk" -> guestBlk = true;
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
@@ -66,7 +72,7 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
         }
         return new BenchOptions(smoke, json, runs != null ? runs : smoke ? 2 : 5, jar, List.copyOf(jvm),
                 devices != null ? devices : smoke ? 8 : 1000, cache, work, gc, gcOnly,
-                gcDevices != null ? gcDevices : smoke ? 4 : 100);
+                gcDevices != null ? gcDevices : smoke ? 4 : 100, guestBlk);
     }
 
     private static String value(String[] args, int i, String option) {

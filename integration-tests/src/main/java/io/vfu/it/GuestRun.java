@@ -17,6 +17,7 @@ public final class GuestRun {
     private final List<String> extra = new ArrayList<>();
     private final List<String> append = new ArrayList<>(List.of("console=ttyS0", "panic=-1", "quiet"));
     private int memoryMib = 256;
+    private int cpus = 1;
 
     public GuestRun(Provisioned provisioned) {
         this.provisioned = provisioned;
@@ -39,10 +40,19 @@ public final class GuestRun {
         return this;
     }
 
+    /** Guest vCPUs ({@code -smp}); 1 unless set. */
+    public GuestRun cpus(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("a guest needs at least one vCPU, got " + n);
+        }
+        this.cpus = n;
+        return this;
+    }
+
     /** The command line for booting {@code initramfs}. */
     public List<String> command(Path initramfs) {
         List<String> cmd = new ArrayList<>(List.of(provisioned.qemuBinary().toString(),
-                "-machine", "q35", "-accel", "tcg", "-m", Integer.toString(memoryMib), "-smp", "1",
+                "-machine", "q35", "-accel", "tcg", "-m", Integer.toString(memoryMib), "-smp", Integer.toString(cpus),
                 "-nodefaults", "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
                 "-kernel", provisioned.guestKernel().toString(), "-initrd", initramfs.toString(),
                 "-append", String.join(" ", append)));
