@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.config.PrometheusProperties;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
+import io.prometheus.metrics.expositionformats.ExpositionFormats;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -65,7 +66,16 @@ public final class MetricsEndpoint implements AutoCloseable {
         http.setExecutor(executor);
         ProcessMetrics process = new ProcessMetrics(registry);
         MetricsHandler scrape = new MetricsHandler(PrometheusProperties.get(), registry.getPrometheusRegistry());
+        ExpositionFormats formats = ExpositionFormats.init();
         http.createContext("/metrics", new GetOnly("/metrics", exchange -> {
+            if (exchange.getRequestMethod().equals("HEAD")) {
+                // Rule: HEAD is a probe: headers as GET would send them, no scrape, no body (and no gzip, which
+                // the Prometheus handler would try to write a body for).
+                exchange.getResponseHeaders().set("Content-Type",
+                        formats.findWriter(exchange.getRequestHeaders().getFirst("Accept")).getContentType());
+                exchange.sendResponseHeaders(200, -1);
+                return;
+            }
             process.bind();
             scrape.handle(exchange);
         }));

@@ -108,6 +108,17 @@ class MetricsEndpointTest {
     }
 
     @Test
+    void headAnswersWithoutBodyAsGetWould() throws Exception {
+        HttpResponse<String> r = http.send(request("/metrics", List.of("Accept", "application/openmetrics-text",
+                "Accept-Encoding", "gzip")).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode());
+        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/openmetrics-text"),
+                r.headers().toString());
+        assertEquals("", r.body());
+    }
+
+    @Test
     void healthzIsAliveWhateverTheDevices() throws Exception {
         notReady = List.of("dev0: /x is not listening");
         HttpResponse<String> r = get("/healthz", List.of());
