@@ -63,6 +63,8 @@ public final class MetricsEndpoint implements AutoCloseable {
         ThreadPoolExecutor executor = new ThreadPoolExecutor(2, 2, 0, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(QUEUED), Thread.ofPlatform().daemon().name("vfu-metrics-http-", 0).factory(),
                 new ThreadPoolExecutor.AbortPolicy()); // the JDK server closes a connection it cannot queue
+        // Rule: both threads exist from the start, so serving a scrape never changes the process's thread count.
+        executor.prestartAllCoreThreads();
         http.setExecutor(executor);
         ProcessMetrics process = new ProcessMetrics(registry);
         MetricsHandler scrape = new MetricsHandler(PrometheusProperties.get(), registry.getPrometheusRegistry());
