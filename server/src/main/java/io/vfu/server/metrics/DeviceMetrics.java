@@ -31,9 +31,9 @@ public final class DeviceMetrics {
     /** Direction of a DMA transfer, seen from the device. */
     public enum DmaDirection { READ, WRITE }
 
-    /** Latency buckets: a vfio-user round trip is tens of microseconds; a reset may take seconds. */
     private static final Command[] COMMANDS = Command.values();
 
+    /** Latency buckets: a vfio-user round trip is tens of microseconds; a reset may take seconds. */
     private static final Duration[] BUCKETS = {
         Duration.ofNanos(5_000), Duration.ofNanos(10_000), Duration.ofNanos(20_000), Duration.ofNanos(50_000),
         Duration.ofNanos(100_000), Duration.ofNanos(200_000), Duration.ofNanos(500_000), Duration.ofMillis(1),
