@@ -219,6 +219,11 @@ final class Bench {
         r.put("devices_read_p50_us", s.reads().p50() / 1e3, "config reads, all devices round-robin, 2 threads");
         r.put("devices_read_p99_us", s.reads().p99() / 1e3);
         r.put("devices_startup_ms", s.startupMs(), "start to ready with all devices listening (no archive)");
+        r.put("devices_idle_series_per_device", (double) s.idleScrape().series() / s.devices(),
+                "series in one scrape before any client connected, per device (process-wide ones included)");
+        r.put("devices_idle_scrape_kib", s.idleScrape().bytes() / 1024.0, "that scrape's body, plain text");
+        r.put("devices_idle_scrape_gzip_kib", s.idleScrape().gzipBytes() / 1024.0,
+                "the same scrape as served with Accept-Encoding: gzip");
         r.put("startup_ms", st.aotMs(), "process start -> 'vfu-server ready', one device, as bin/vfu-server starts"
                 + " it (JDK 25 AOT cache)" + (st.aotCacheBytes() == 0 ? " - NO CACHE WAS CREATED, so plain" : ""));
         r.put("startup_plain_ms", st.plainMs(), "the same without any application archive or cache");

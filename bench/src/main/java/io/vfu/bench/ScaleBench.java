@@ -12,11 +12,12 @@ import java.util.concurrent.Future;
 /**
  * Scale: one server process serving {@code devices} default devices from a {@code --config} file, each with
  * its own connected client doing config reads. Reports the server's RSS with every client connected and the
- * p99 of the reads (clients are served round-robin by a few harness threads).
+ * p99 of the reads (clients are served round-robin by a few harness threads), and before any client connects,
+ * what a scrape of the idle devices' metrics costs.
  */
 final class ScaleBench {
 
-    record Result(int devices, double rssMib, Stats reads, double startupMs) {
+    record Result(int devices, double rssMib, Stats reads, double startupMs, ScrapeSize idleScrape) {
     }
 
     private ScaleBench() {
@@ -31,8 +32,11 @@ final class ScaleBench {
                     .append(dir.resolve("d" + i + ".sock")).append("\"}");
         }
         Files.writeString(config, json.append("]}").toString());
-        try (ServerProcess server = ServerProcess.start(serverCommand, List.of("--config", config.toString()),
+        try (ServerProcess server = ServerProcess.start(serverCommand, List.of("--config", config.toString(),
+                "--metrics-port", "0"),
                 dir.resolve("server.log"), 120)) {
+            ScrapeSize idle = ScrapeSize.measure(server.metricsUri().orElseThrow(
+                    () -> new IOException("the server's ready line names no metrics endpoint")));
             List<SyncClient> clients = new ArrayList<>(devices);
             try {
                 for (int i = 0; i < devices; i++) {
@@ -59,7 +63,8 @@ final class ScaleBench {
                     }
                 }
                 double rss = server.rssBytes() / (1024.0 * 1024.0);
-                return new Result(devices, rss, Stats.of(samples, samples.length), server.startupNanos() / 1e6);
+                return new Result(devices, rss, Stats.of(samples, samples.length), server.startupNanos() / 1e6,
+                        idle);
             } finally {
                 clients.forEach(SyncClient::close);
             }

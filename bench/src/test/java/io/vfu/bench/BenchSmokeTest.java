@@ -24,7 +24,8 @@ class BenchSmokeTest {
             "irq_latency_p50_us", "append_first100_us", "append_last100_us", "devices", "devices_rss_mib",
             "startup_ms", "startup_plain_ms", "startup_cds_ms", "cores", "ratio_cfgread_p50_vs_floor",
             "ratio_posted_vs_floor_oneway", "ratio_irq_p50_vs_floor", "ratio_append_last_vs_first",
-            "server_alloc_scrape_bytes");
+            "server_alloc_scrape_bytes", "devices_idle_series_per_device", "devices_idle_scrape_kib",
+            "devices_idle_scrape_gzip_kib");
 
     @Test
     void smokeRunReportsEveryFigure(@TempDir Path dir) throws Exception {
@@ -49,6 +50,8 @@ class BenchSmokeTest {
         double rss = json.get("devices_rss_mib").asDouble();
         assertTrue(rss > 8 && rss < 1024, "rss " + rss);
         assertEquals(128, json.get("append_vectors").asInt());
+        // The idle scrape was gzipped when asked (a plain body reported as gzipped would be -1 or as large).
+        assertTrue(json.get("devices_idle_scrape_gzip_kib").asDouble() < json.get("devices_idle_scrape_kib").asDouble());
         // Without --server-jar the server runs from class directories, which the JVM does not put in an AOT cache,
         // so there may be no cache here (startup_ms then says so); bin/vfu-bench passes the jar and gets one.
         // Either way the figure reports the cache the run left in --cache, not a made-up size.

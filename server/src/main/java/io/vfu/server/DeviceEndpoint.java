@@ -61,7 +61,7 @@ public final class DeviceEndpoint implements AutoCloseable {
     }
 
     private final AtomicReference<Active> active = new AtomicReference<>();
-    private UnixSocketListener listener;
+    private volatile UnixSocketListener listener;
     private AcceptLoop acceptLoop;
     private final java.util.concurrent.ExecutorService admitter;
     /** Clients accepted and not yet admitted (see {@link #MAX_WAITING}). */
@@ -99,6 +99,12 @@ public final class DeviceEndpoint implements AutoCloseable {
 
     public DeviceHost host() {
         return host;
+    }
+
+    /** Whether the device's socket takes clients now (bound, open, and its file still in place). */
+    public boolean listening() {
+        UnixSocketListener l = listener;
+        return !closed && l != null && l.listening();
     }
 
     /** Whether a client session is active now. */

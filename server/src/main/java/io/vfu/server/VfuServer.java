@@ -1,5 +1,6 @@
 package io.vfu.server;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -67,8 +68,10 @@ public final class VfuServer implements AutoCloseable {
         // every server at the machine's limit; a server given a limit of its own keeps its own budget.
         MappingBudget mappings = b.limits.mappedFilesPerProcess() == MappingBudget.process().limit()
                 ? MappingBudget.process() : new MappingBudget(b.limits.mappedFilesPerProcess());
-        s.registry.gauge("vfu.dma.mapped.files", mappings, MappingBudget::used);
-        s.registry.gauge("vfu.dma.mapped.files.budget", mappings, MappingBudget::limit);
+        Gauge.builder("vfu.dma.mapped.files", mappings, MappingBudget::used)
+                .description("Client files mapped for direct DMA, over every session").register(s.registry);
+        Gauge.builder("vfu.dma.mapped.files.budget", mappings, MappingBudget::limit)
+                .description("Client files the process may map for direct DMA").register(s.registry);
         try {
             for (VfuServerBuilder.Device d : b.devices) {
                 DeviceMetrics metrics = new DeviceMetrics(s.registry, d.name());
@@ -79,7 +82,7 @@ public final class VfuServer implements AutoCloseable {
                 ep.start(s.acceptLoop);
             }
             if (b.metricsPort != null) {
-                s.metricsEndpoint = MetricsEndpoint.start(s.registry, b.metricsHost, b.metricsPort);
+                s.metricsEndpoint = MetricsEndpoint.start(s.registry, b.metricsHost, b.metricsPort, s::notListening);
             }
         } catch (IOException | RuntimeException e) {
             s.close();
@@ -94,6 +97,12 @@ public final class VfuServer implements AutoCloseable {
         }
         m.functionCounter("vfu.posted.writes.dropped", "Posted writes dropped: no client was attached, or 65,536 were waiting for it",
                 Tags.empty(), host, DeviceHost::postedWithoutClient);
+    }
+
+    /** For {@code /readyz}: every device whose socket does not take clients now. */
+    private List<String> notListening() {
+        return endpoints.stream().filter(ep -> !ep.listening())
+                .map(ep -> ep.host().name() + ": " + ep.socket() + " is not listening").toList();
     }
 
     public List<DeviceEndpoint> endpoints() {

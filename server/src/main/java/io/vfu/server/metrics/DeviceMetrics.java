@@ -7,14 +7,18 @@ import io.micrometer.core.instrument.Timer;
 import io.vfu.protocol.Command;
 import io.vfu.protocol.Errno;
 import java.time.Duration;
-import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.ToDoubleFunction;
 
 /**
  * The metrics of one served device, every series tagged {@code device}. Meters on the request path are looked
  * up once and cached here, so recording costs no map lookup of tags per message.
+ *
+ * <p>An idle device is cheap to scrape: the per-command latency histograms (16 series each) are registered when
+ * their command is first seen, so a device no client has talked to exports none, and one that served a session
+ * exports only the commands that session sent.
  *
  * <p>Names follow Prometheus conventions: counters end in {@code _total}, durations are in seconds, sizes in
  * bytes (Micrometer's Prometheus registry appends the suffixes to the base names used here).
@@ -27,6 +31,8 @@ public final class DeviceMetrics {
     /** Direction of a DMA transfer, seen from the device. */
     public enum DmaDirection { READ, WRITE }
 
+    private static final Command[] COMMANDS = Command.values();
+
     /** Latency buckets: a vfio-user round trip is tens of microseconds; a reset may take seconds. */
     private static final Duration[] BUCKETS = {
         Duration.ofNanos(5_000), Duration.ofNanos(10_000), Duration.ofNanos(20_000), Duration.ofNanos(50_000),
@@ -36,8 +42,8 @@ public final class DeviceMetrics {
 
     private final MeterRegistry registry;
     private final Tags deviceTag;
-    private final Map<Command, Timer> commandTimers = new EnumMap<>(Command.class);
-    private final Timer unknownCommandTimer;
+    /** Every command's timer by ordinal, unknown commands in the last slot; null until the command is seen. */
+    private final AtomicReferenceArray<Timer> commandTimers = new AtomicReferenceArray<>(COMMANDS.length + 1);
     private final Map<Long, Counter> errors = new ConcurrentHashMap<>();
     private final Map<Long, Counter> postedWriteFailures = new ConcurrentHashMap<>();
     private final Counter sessionsOpened;
@@ -52,10 +58,6 @@ public final class DeviceMetrics {
     public DeviceMetrics(MeterRegistry registry, String device) {
         this.registry = registry;
         this.deviceTag = Tags.of("device", device);
-        for (Command c : Command.values()) {
-            commandTimers.put(c, commandTimer(c.name()));
-        }
-        unknownCommandTimer = commandTimer("UNKNOWN");
         sessionsOpened = Counter.builder("vfu.sessions.opened").description("Client sessions opened")
                 .tags(deviceTag).register(registry);
         sessionsClosed = Counter.builder("vfu.sessions.closed").description("Client sessions closed")
@@ -81,9 +83,20 @@ public final class DeviceMetrics {
                 .register(registry);
     }
 
-    /** The timer of a command, or of unknown commands when {@code command} is null. */
+    /**
+     * The timer of a command, or of unknown commands when {@code command} is null; registered on first use.
+     * After that it is one array read: no allocation, no lock.
+     */
     public Timer command(Command command) {
-        return command == null ? unknownCommandTimer : commandTimers.get(command);
+        int slot = command == null ? COMMANDS.length : command.ordinal();
+        Timer t = commandTimers.get(slot);
+        if (t == null) {
+            // Rule: Micrometer returns the registered timer for an existing name and tags, so two threads that
+            // race here end up with the same timer and one series.
+            t = commandTimer(command == null ? "UNKNOWN" : command.name());
+            commandTimers.set(slot, t);
+        }
+        return t;
     }
 
     /** Counts one error reply sent with {@code errno}. */

@@ -40,7 +40,6 @@ import io.vfu.transport.CommandHandler;
 import io.vfu.transport.Connection;
 import io.vfu.transport.Frame;
 import io.vfu.transport.LentFrame;
-import io.micrometer.core.instrument.Timer;
 import java.util.concurrent.TimeUnit;
 import java.io.IOException;
 import java.lang.System.Logger;
@@ -78,9 +77,6 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
     private final RegionRead.RequestView readView = new RegionRead.RequestView();
     private final RegionWrite.RequestView writeView = new RegionWrite.RequestView();
     private final RegionWriteMulti.RequestView multiView = new RegionWriteMulti.RequestView();
-    private final Timer readTimer;
-    private final Timer writeTimer;
-    private final Timer multiTimer;
     private boolean postFailureLogged;
     private volatile Connection connection;
     private volatile SessionGuestMemory guestMemory;
@@ -102,9 +98,6 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
         this.irqRequests = new IrqRequests(host);
         this.regions = new RegionAccess(host);
         this.dmaMapRequests = new DmaMapRequests(dmaMaps, files, host);
-        this.readTimer = host.metrics().command(Command.REGION_READ);
-        this.writeTimer = host.metrics().command(Command.REGION_WRITE);
-        this.multiTimer = host.metrics().command(Command.REGION_WRITE_MULTI);
     }
 
     private synchronized void bind(Connection c) {
@@ -144,9 +137,10 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
         int command = m.command();
         // Rule: a command with the Error flag, or any command before VERSION, gets the decoder's exact errno.
         if (negotiated && !m.isError()) {
-            Timer timer = command == REGION_READ ? readTimer : command == REGION_WRITE ? writeTimer
-                    : command == REGION_WRITE_MULTI ? multiTimer : null;
-            if (timer != null) {
+            // Rule: a command's timer is fetched when the command is served, so only commands seen get a series.
+            Command timed = command == REGION_READ ? Command.REGION_READ : command == REGION_WRITE
+                    ? Command.REGION_WRITE : command == REGION_WRITE_MULTI ? Command.REGION_WRITE_MULTI : null;
+            if (timed != null) {
                 long start = System.nanoTime();
                 try {
                     if (command == REGION_READ) {
@@ -159,7 +153,7 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
                 } catch (MessageException | DeviceException e) {
                     throw refused(command, e);
                 } finally {
-                    timer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+                    host.metrics().command(timed).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
                 }
                 return;
             }

@@ -111,6 +111,24 @@ public final class UnixSocketListener implements AutoCloseable {
     }
 
     /**
+     * Whether a client can reach this listener now: it is open and its path still names the socket it bound.
+     * Nothing connects to find out (a probe would be a client to the device); a socket file removed or replaced
+     * by someone else is what makes an open listener unreachable.
+     */
+    public boolean listening() {
+        if (closed.get()) {
+            return false;
+        }
+        try {
+            Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                    .fileKey();
+            return key != null && key.equals(fileKey);
+        } catch (IOException e) {
+            return false; // removed, or its directory cannot be read: no client can connect by this path
+        }
+    }
+
+    /**
      * Waits for the next client. The returned transport's {@link UnixSocketTransport#peerCredentials()} tells
      * who connected, so a caller can refuse other UIDs.
      */

@@ -37,7 +37,7 @@ class JvmAllocationMetricsTest {
     void servedOverHttpWithoutDeviceTag() throws Exception {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         JvmAllocationMetrics.bind(registry);
-        try (MetricsEndpoint ep = MetricsEndpoint.start(registry, "127.0.0.1", 0)) {
+        try (MetricsEndpoint ep = MetricsEndpoint.start(registry, "127.0.0.1", 0, Readiness.ALWAYS)) {
             HttpResponse<String> r = HttpClient.newHttpClient().send(
                     HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ep.port() + "/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString());
