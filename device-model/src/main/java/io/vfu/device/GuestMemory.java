@@ -32,6 +32,25 @@ public interface GuestMemory {
         return false;
     }
 
+    /**
+     * Zero-copy access to several ranges at once (a scatter-gather list): when every range
+     * {@code [addresses[i], addresses[i] + lengths[i])}, {@code i < count}, lies in one mapped window, runs
+     * {@code access} on all of them together (a device hands them to one preadv(2) or pwritev(2)) and returns
+     * true; otherwise returns false without calling it. The same rules as {@link #direct(long, long, boolean,
+     * DirectAccess)} hold.
+     */
+    default boolean direct(long[] addresses, long[] lengths, int count, boolean write, VectoredAccess access)
+            throws GuestMemoryException {
+        return false;
+    }
+
+    /** What the vectored {@link #direct} runs on the mapped ranges. */
+    @FunctionalInterface
+    interface VectoredAccess {
+        /** Works on {@code memory[0..count)}, the ranges asked for, in order. */
+        void access(java.lang.foreign.MemorySegment[] memory, int count) throws java.io.IOException;
+    }
+
     /** What {@link #direct} runs on the mapped bytes. */
     @FunctionalInterface
     interface DirectAccess {

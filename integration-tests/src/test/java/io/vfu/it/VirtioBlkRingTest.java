@@ -143,6 +143,39 @@ class VirtioBlkRingTest {
     }
 
     @Test
+    void scatteredBuffersAreOneContiguousRangeOfTheDiskInChainOrder() throws Exception {
+        byte[] pattern = pattern(6 * 512, 5);
+        long[] parts = {DATA + 0x50000, DATA + 0x20000, DATA + 0x61000}; // out of address order on purpose
+        int[] sizes = {1024, 512, 1536};
+        int from = 0;
+        for (int i = 0; i < 3; i++) {
+            MemorySegment.copy(MemorySegment.ofArray(pattern), from, ram.memory(), parts[i] - RAM, sizes[i]);
+            from += sizes[i];
+        }
+        writeHeader(HEADER, 1, 200);
+        q0.desc(0, HEADER, 16, 1, 1);
+        q0.desc(1, parts[0], sizes[0], 1, 2);
+        q0.desc(2, parts[1], sizes[1], 1, 3);
+        q0.desc(3, parts[2], sizes[2], 1, 4);
+        q0.desc(4, STATUS, 1, 2, 0);
+        q0.offer(0);
+        assertEquals(0, complete(q0, 1, 1), "a write of three buffers");
+        assertArrayEquals(pattern, imageBytes(200 * 512, pattern.length), "lands in chain order");
+
+        writeHeader(HEADER + 0x40, 0, 200);
+        q0.desc(5, HEADER + 0x40, 16, 1, 6);
+        q0.desc(6, DATA + 0x70000, 2048, 1 | 2, 7);
+        q0.desc(7, DATA + 0x68000, 1024, 1 | 2, 8);
+        q0.desc(8, STATUS + 5, 1, 2, 0);
+        q0.offer(5);
+        assertEquals(0, complete(q0, 2, 1), "a read into two buffers");
+        byte[] back = new byte[pattern.length];
+        MemorySegment.copy(ram.memory(), ValueLayout.JAVA_BYTE, DATA + 0x70000 - RAM, back, 0, 2048);
+        MemorySegment.copy(ram.memory(), ValueLayout.JAVA_BYTE, DATA + 0x68000 - RAM, back, 2048, 1024);
+        assertArrayEquals(pattern, back, "reads back in chain order");
+    }
+
+    @Test
     void discardAndWriteZeroesLeaveZerosInTheImage() throws Exception {
         byte[] pattern = pattern(16 * 512, 3);
         MemorySegment.copy(MemorySegment.ofArray(pattern), 0, ram.memory(), DATA - RAM, pattern.length);

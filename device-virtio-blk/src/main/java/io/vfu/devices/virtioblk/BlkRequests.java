@@ -184,6 +184,52 @@ final class BlkRequests {
      */
     private void transfer(List<Chain.Buffer> buffers, boolean toGuest, long skip, long length, long position,
             GuestMemory memory) throws GuestMemoryException, IOException {
+        if (length == 0) {
+            return;
+        }
+        // First choice: the whole scatter-gather list straight between the file and guest memory, one system call.
+        long[] addresses = new long[buffers.size()];
+        long[] lengths = new long[buffers.size()];
+        int count = pieces(buffers, toGuest, skip, length, addresses, lengths);
+        boolean direct = memory.direct(addresses, lengths, count, toGuest, (segments, n) -> {
+            if (toGuest) {
+                backend.readv(segments, n, position);
+            } else {
+                backend.writev(segments, n, position);
+            }
+        });
+        if (!direct) {
+            transferEach(buffers, toGuest, skip, length, position, memory);
+        }
+    }
+
+    /** The guest ranges of the data: {@code length} bytes of the stream from {@code skip}; returns how many. */
+    private static int pieces(List<Chain.Buffer> buffers, boolean writable, long skip, long length,
+            long[] addresses, long[] lengths) {
+        long offset = 0;
+        long done = 0;
+        int count = 0;
+        for (Chain.Buffer b : buffers) {
+            if (b.writable() != writable || done == length) {
+                continue;
+            }
+            long from = Math.max(skip - offset, 0);
+            offset += b.length();
+            if (from >= b.length()) {
+                continue;
+            }
+            long n = Math.min(b.length() - from, length - done);
+            addresses[count] = b.address() + from;
+            lengths[count] = n;
+            count++;
+            done += n;
+        }
+        return count;
+    }
+
+    /** Range by range: directly where a range is mapped, through a bounce buffer otherwise. */
+    private void transferEach(List<Chain.Buffer> buffers, boolean toGuest, long skip, long length, long position,
+            GuestMemory memory) throws GuestMemoryException, IOException {
         long offset = 0; // stream offset of the current buffer's start
         long done = 0;
         for (Chain.Buffer b : buffers) {

@@ -87,6 +87,28 @@ final class BlockBackend implements AutoCloseable {
         pick(memory, position).write(memory, position);
     }
 
+    /** Fills {@code memory[0..count)}, in order, from the image at byte {@code position}. */
+    void readv(MemorySegment[] memory, int count, long position) throws IOException {
+        pick(memory, count, position).readv(memory, count, position);
+    }
+
+    /** Writes {@code memory[0..count)}, in order, to the image at byte {@code position}. */
+    void writev(MemorySegment[] memory, int count, long position) throws IOException {
+        pick(memory, count, position).writev(memory, count, position);
+    }
+
+    private NativeFile pick(MemorySegment[] memory, int count, long position) {
+        if (direct == null || position % DIRECT_ALIGN != 0) {
+            return buffered;
+        }
+        for (int i = 0; i < count; i++) {
+            if (pick(memory[i], 0) != direct) {
+                return buffered;
+            }
+        }
+        return direct;
+    }
+
     private NativeFile pick(MemorySegment memory, long position) {
         boolean aligned = memory.isNative() && memory.address() % DIRECT_ALIGN == 0
                 && position % DIRECT_ALIGN == 0 && memory.byteSize() % DIRECT_ALIGN == 0;

@@ -40,6 +40,12 @@ final class NativeFile implements AutoCloseable {
             ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
     private static final MethodHandle PWRITE = handle("pwrite64", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
             ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+    private static final MethodHandle PREADV = handle("preadv", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+    private static final MethodHandle PWRITEV = handle("pwritev", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+    /** Rule: at most IOV_MAX (1024 on Linux) buffers per preadv/pwritev. */
+    static final int IOV_MAX = 1024;
     private static final MethodHandle FDATASYNC = handle("fdatasync",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final MethodHandle FALLOCATE = handle("fallocate", FunctionDescriptor.of(ValueLayout.JAVA_INT,
@@ -88,6 +94,67 @@ final class NativeFile implements AutoCloseable {
     /** Writes all of {@code memory} at file offset {@code position}. */
     void write(MemorySegment memory, long position) throws IOException {
         transfer(memory, position, true);
+    }
+
+    /**
+     * Reads into {@code memory[0..count)} in order from file offset {@code position} with preadv(2) (one system
+     * call per {@link #IOV_MAX} buffers); a short file is an error.
+     */
+    void readv(MemorySegment[] memory, int count, long position) throws IOException {
+        vectored(memory, count, position, false);
+    }
+
+    /** Writes {@code memory[0..count)} in order at file offset {@code position} with pwritev(2). */
+    void writev(MemorySegment[] memory, int count, long position) throws IOException {
+        vectored(memory, count, position, true);
+    }
+
+    private void vectored(MemorySegment[] memory, int count, long position, boolean write) throws IOException {
+        long at = position;
+        for (int first = 0; first < count; ) {
+            int n = Math.min(IOV_MAX, count - first);
+            long want = 0;
+            long done;
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment iov = arena.allocate(16L * n, 8);
+                for (int i = 0; i < n; i++) {
+                    MemorySegment m = memory[first + i];
+                    iov.set(ValueLayout.ADDRESS, 16L * i, m);
+                    iov.set(ValueLayout.JAVA_LONG, 16L * i + 8, m.byteSize());
+                    want += m.byteSize();
+                }
+                MemorySegment state = arena.allocate(CAPTURE);
+                done = write ? (long) PWRITEV.invokeExact(state, fd, iov, n, at)
+                        : (long) PREADV.invokeExact(state, fd, iov, n, at);
+                if (done < 0) {
+                    int errno = errno(state);
+                    if (errno != EINTR) {
+                        throw failure(write ? "pwritev" : "preadv", path, errno);
+                    }
+                    done = 0;
+                }
+            } catch (IOException | RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+            // Rule: a short transfer (a signal, a file system's limit) is finished buffer by buffer from where it
+            // stopped, so every byte is moved exactly once.
+            long skip = done;
+            for (int i = 0; i < n && done < want; i++) {
+                MemorySegment m = memory[first + i];
+                if (skip >= m.byteSize()) {
+                    skip -= m.byteSize();
+                    continue;
+                }
+                MemorySegment rest = m.asSlice(skip);
+                transfer(rest, at + done, write);
+                done += rest.byteSize();
+                skip = 0;
+            }
+            at += want;
+            first += n;
+        }
     }
 
     private void transfer(MemorySegment memory, long position, boolean write) throws IOException {

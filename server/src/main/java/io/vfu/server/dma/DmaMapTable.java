@@ -168,6 +168,40 @@ public final class DmaMapTable implements AutoCloseable {
         }
     }
 
+    /**
+     * Resolves each range {@code [addresses[i], addresses[i] + lengths[i])}, {@code i < count}, to mmap'd memory
+     * and, only if every one is inside one mmap'd window with the permission, runs {@code direct} on all of them
+     * under one read lock (so no window can be unmapped meanwhile).
+     *
+     * @return false, having run nothing, when some range is not in one window, lacks the permission, or is
+     *         reachable only by message
+     */
+    public boolean accessAll(long[] addresses, long[] lengths, int count, boolean write,
+            java.util.function.Consumer<MemorySegment[]> direct) {
+        MemorySegment[] segments = new MemorySegment[count];
+        lock.readLock().lock();
+        try {
+            for (int i = 0; i < count; i++) {
+                if (lengths[i] <= 0) {
+                    return false;
+                }
+                Map.Entry<Long, Entry> e = windows.floorEntry(addresses[i]);
+                if (e == null || !e.getValue().mapping().contains(addresses[i], lengths[i])) {
+                    return false;
+                }
+                DmaMapping m = e.getValue().mapping();
+                if ((write ? !m.writable() : !m.readable()) || m.segment().isEmpty()) {
+                    return false;
+                }
+                segments[i] = m.segment().get().asSlice(addresses[i] - m.address(), lengths[i]);
+            }
+            direct.accept(segments);
+            return true;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
     @Override
     public void close() {
         unmapAll();

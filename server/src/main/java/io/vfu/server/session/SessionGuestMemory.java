@@ -105,6 +105,42 @@ final class SessionGuestMemory implements GuestMemory {
         return true;
     }
 
+    /** Rule: as the single-range form; all ranges under one read lock, or none (then by read and write). */
+    @Override
+    public boolean direct(long[] addresses, long[] lengths, int count, boolean write, VectoredAccess access)
+            throws GuestMemoryException {
+        if (count <= 0 || count > addresses.length || count > lengths.length) {
+            return false;
+        }
+        IOException[] failed = new IOException[1];
+        boolean done;
+        try {
+            done = maps.accessAll(addresses, lengths, count, write, segments -> {
+                try {
+                    access.access(segments, count);
+                } catch (IOException e) {
+                    failed[0] = e;
+                }
+            });
+        } catch (InternalError e) {
+            metrics.dmaFault();
+            throw new GuestMemoryException("direct DMA at 0x" + Long.toHexString(addresses[0])
+                    + " faulted: the client's file no longer backs the window", e);
+        }
+        if (failed[0] != null) {
+            throw new GuestMemoryException("direct DMA at 0x" + Long.toHexString(addresses[0]) + " failed: "
+                    + failed[0].getMessage(), failed[0]);
+        }
+        if (done) {
+            long total = 0;
+            for (int i = 0; i < count; i++) {
+                total += lengths[i];
+            }
+            metrics.dma(DmaMode.MMAP, write ? DmaDirection.WRITE : DmaDirection.READ, total);
+        }
+        return done;
+    }
+
     /**
      * Splits the transfer at window boundaries: adjacent windows may differ in kind (mmap or message). Rule: the
      * JVM may deliver the {@code InternalError} of a bus error (a file the client shrank) a little after the
