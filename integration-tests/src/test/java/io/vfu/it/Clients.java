@@ -66,4 +66,12 @@ final class Clients {
     static List<String> mappings(String text) throws IOException {
         return ProcessResources.self().mappingsNaming(text);
     }
+
+    /**
+     * Mappings of memfds a client sent (guest RAM): every memfd mapping but the devices' own shared regions,
+     * which the server names {@code vfu-<device>-region<n>} and keeps for the device's lifetime.
+     */
+    static List<String> clientMemfdMappings() throws IOException {
+        return mappings("memfd:").stream().filter(m -> !m.contains("memfd:vfu-")).toList();
+    }
 }

@@ -35,9 +35,9 @@ class DmaEngineTest {
 
     @Test
     void copiesGuestMemoryThroughMmapWithASharedMemfdBackend() throws Exception {
-        List<String> mappedBefore = Clients.mappings("memfd:");
+        List<String> mappedBefore = Clients.clientMemfdMappings();
         try (VfuRig rig = VfuRig.start(dir, a -> a.sharedMemory().memoryMib(512))) {
-            assertTrue(Clients.mappings("memfd:").size() > mappedBefore.size(), "guest RAM is mapped");
+            assertTrue(Clients.clientMemfdMappings().size() > mappedBefore.size(), "guest RAM is mapped");
             runCopies(rig);
             Scrape s = rig.scrape();
             assertTrue(s.sum("vfu_dma_bytes_total", Map.of("mode", "mmap", "direction", "read")) >= 2 * LENGTH,
@@ -52,7 +52,7 @@ class DmaEngineTest {
             rig.qemu.close();
             Await.until(WAIT, () -> rig.scrape().sum("vfu_sessions_closed_total") == 1,
                     () -> "vfu_sessions_closed_total 1, is " + rig.scrape().sum("vfu_sessions_closed_total"));
-            assertEquals(mappedBefore, Clients.mappings("memfd:"), "no mapping of guest RAM left");
+            assertEquals(mappedBefore, Clients.clientMemfdMappings(), "no mapping of guest RAM left");
 
             // A new QEMU brings new memfds; the next session maps them and copies again.
             rig.attach(a -> a.sharedMemory().memoryMib(512));

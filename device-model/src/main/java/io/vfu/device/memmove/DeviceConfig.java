@@ -69,14 +69,14 @@ public record DeviceConfig(int vendorId, int deviceId, int subsystemVendorId, in
     public static DeviceConfig of(int vendorId, int deviceId, int msixTableSize, int imsEntryCount,
                                   int vectorBudget) {
         return new DeviceConfig(vendorId, deviceId, vendorId, deviceId, 0x01, DEFAULT_CLASS, msixTableSize,
-                imsEntryCount, vectorBudget, minBar0Size(imsEntryCount), minBar2Size(msixTableSize),
+                imsEntryCount, vectorBudget, minBar0Size(imsEntryCount), minBar2Size(msixTableSize, imsEntryCount),
                 minBar4Size(imsEntryCount), 1 << 20);
     }
 
     /** Same device with other interrupt counts, BARs resized to the minimum. */
     public DeviceConfig withCounts(int msix, int ims, int budget) {
         return new DeviceConfig(vendorId, deviceId, subsystemVendorId, subsystemId, revisionId, classCode, msix,
-                ims, budget, minBar0Size(ims), minBar2Size(msix), minBar4Size(ims), dmaMaxTransfer);
+                ims, budget, minBar0Size(ims), minBar2Size(msix, ims), minBar4Size(ims), dmaMaxTransfer);
     }
 
     /** Offset of the MSI-X PBA in BAR2: the table rounded up to a 4 KiB page. */
@@ -95,6 +95,14 @@ public record DeviceConfig(int vendorId, int deviceId, int subsystemVendorId, in
 
     public static long minBar2Size(int msixTableSize) {
         return ceilPow2(pbaOffset(msixTableSize) + bitWordsBytes(msixTableSize));
+    }
+
+    /**
+     * The BAR2 size a device gets by default: table, PBA and the published registers ({@link SharedStatus}:
+     * the status page and the delivery counters the guest reads without a trap).
+     */
+    public static long minBar2Size(int msixTableSize, int imsEntryCount) {
+        return Math.max(minBar2Size(msixTableSize), ceilPow2(SharedStatus.end(msixTableSize, imsEntryCount)));
     }
 
     public static long minBar4Size(int imsEntryCount) {

@@ -24,6 +24,7 @@ final class DeviceRegisters implements DwordAccess {
     static final int ERROR_INFO = 0x024;
     static final int MSIX_DROPPED = 0x028;
     static final int INTX = 0x02C;
+    static final int SHARED_STATUS = 0x030;
     static final int DOORBELL_MSIX = 0x040;
     static final int DOORBELL_IMS = 0x044;
     static final int SCRATCH = 0x080;
@@ -59,6 +60,8 @@ final class DeviceRegisters implements DwordAccess {
     private final IntxLine intx;
     private final DmaEngine dma;
     private final int[] scratch = new int[SCRATCH_COUNT];
+    /** BAR2 offset of the published registers ({@link SharedStatus}), 0 when the device publishes none. */
+    private int sharedStatusOffset;
 
     DeviceRegisters(MsixTable msix, ImsStore ims, VectorBudget budget, ErrorRegister errors, IntxLine intx,
                     DmaEngine dma) {
@@ -68,6 +71,10 @@ final class DeviceRegisters implements DwordAccess {
         this.errors = errors;
         this.intx = intx;
         this.dma = dma;
+    }
+
+    void sharedStatusOffset(int offset) {
+        this.sharedStatusOffset = offset;
     }
 
     void reset() {
@@ -104,6 +111,7 @@ final class DeviceRegisters implements DwordAccess {
             case ERROR_INFO -> errors.info();
             case MSIX_DROPPED -> (int) msix.droppedCount();
             case INTX -> intx.level() ? 1 : 0;
+            case SHARED_STATUS -> sharedStatusOffset;
             default -> 0;
         };
     }

@@ -56,6 +56,12 @@ public final class MemmoveImsDevice implements VfioDevice {
     private final DmaEngine dma;
     private final DeviceRegisters registers;
     private final VfioIrqs irqs;
+    /** The read-only registers the guest maps (BAR2 after the PBA), or null where no memory is shared. */
+    private SharedStatus shared;
+    private long sharedBase;
+    private MemorySegmentAccess sharedAccess;
+    /** SET_IRQS and session ends change the budget registers: the published page follows them. */
+    private final Interrupts publishingIrqs;
     private final InterruptStats stats;
 
     /**
@@ -65,6 +71,23 @@ public final class MemmoveImsDevice implements VfioDevice {
      */
     public MemmoveImsDevice(DeviceConfig config, DeviceContext context) {
         this(config, context.postedWrites(), context::requestWork);
+        long base = SharedStatus.base(config.msixTableSize());
+        // Rule: the mapped registers need room in BAR2 and a host that shares memory; without either the device
+        // works as before, every register trapped.
+        if (SharedStatus.end(config.msixTableSize(), config.imsEntryCount()) <= config.bar2Size()) {
+            java.lang.foreign.MemorySegment bar2;
+            try {
+                bar2 = context.sharedMemory(RegionIndex.BAR2, config.bar2Size());
+            } catch (UnsupportedOperationException e) {
+                return;
+            }
+            this.shared = SharedStatus.publish(bar2, config.msixTableSize(), config.imsEntryCount(), registers, msix,
+                    ims);
+            this.sharedBase = base;
+            this.sharedAccess = new MemorySegmentAccess(bar2);
+            registers.sharedStatusOffset((int) base);
+            shared.refresh();
+        }
     }
 
     /**
@@ -89,6 +112,14 @@ public final class MemmoveImsDevice implements VfioDevice {
         this.configSpace.onBusMasterChange(dma::busMasterChanged);
         this.registers = new DeviceRegisters(msix, ims, budget, errors, intx, dma);
         this.irqs = new VfioIrqs(msix, intx, budget, exhausted, stats.msix());
+        this.publishingIrqs = new PublishingInterrupts(irqs, this::publish);
+    }
+
+    /** Rule: after every call that may change a published register, the status page is rewritten. */
+    private void publish() {
+        if (shared != null) {
+            shared.refresh();
+        }
     }
 
     public DeviceConfig config() {
@@ -107,7 +138,9 @@ public final class MemmoveImsDevice implements VfioDevice {
     public RegionInfo regionInfo(int index) {
         return switch (index) {
             case RegionIndex.BAR0 -> RegionInfo.readWrite(index, config.bar0Size());
-            case RegionIndex.BAR2 -> RegionInfo.readWrite(index, config.bar2Size());
+            case RegionIndex.BAR2 -> shared == null ? RegionInfo.readWrite(index, config.bar2Size())
+                    : RegionInfo.readWrite(index, config.bar2Size()).withMmapAreas(List.of(new RegionInfo.Area(
+                            sharedBase, SharedStatus.end(config.msixTableSize(), config.imsEntryCount()) - sharedBase)));
             case RegionIndex.BAR4 -> RegionInfo.readWrite(index, config.bar4Size());
             case RegionIndex.CONFIG -> RegionInfo.readWrite(index, ConfigLayout.SIZE);
             // BAR1/3/5 are the upper halves of 64-bit BARs; no ROM, no VGA.
@@ -128,6 +161,7 @@ public final class MemmoveImsDevice implements VfioDevice {
     public void write(int index, long offset, ByteBuffer src) {
         DwordAccess r = access(index, offset, src.remaining());
         DwordAccess.write(r, (int) offset, src);
+        publish();
     }
 
     private DwordAccess access(int index, long offset, int length) {
@@ -139,7 +173,8 @@ public final class MemmoveImsDevice implements VfioDevice {
                 size = config.bar0Size();
             }
             case RegionIndex.BAR2 -> {
-                r = msix;
+                // Rule: trapped accesses to the mapped area see the same bytes the guest maps (writes ignored).
+                r = shared != null && offset >= sharedBase ? sharedAccess : msix;
                 size = config.bar2Size();
             }
             case RegionIndex.BAR4 -> {
@@ -166,7 +201,7 @@ public final class MemmoveImsDevice implements VfioDevice {
 
     @Override
     public Interrupts interrupts() {
-        return irqs;
+        return publishingIrqs;
     }
 
     /** Number of IRQ indexes: INTx, MSI, MSI-X, ERR, REQ. */
@@ -180,7 +215,7 @@ public final class MemmoveImsDevice implements VfioDevice {
 
     /** {@link Interrupts#set}. */
     public List<IrqTarget> setIrqs(int index, IrqAction action, long start, long count, IrqData data) {
-        return irqs.set(index, action, start, count, data);
+        return publishingIrqs.set(index, action, start, count, data);
     }
 
     /** Trigger the REQ target, asking the client to release the device; false if it has none. */
@@ -203,6 +238,7 @@ public final class MemmoveImsDevice implements VfioDevice {
         configSpace.reset();
         msix.resetState();
         resetFunction();
+        publish();
     }
 
     /**
@@ -228,13 +264,16 @@ public final class MemmoveImsDevice implements VfioDevice {
 
     /** The client went away: every session-owned target comes back (see {@link Interrupts#releaseSession}). */
     public List<IrqTarget> releaseSession() {
-        return irqs.releaseSession();
+        return publishingIrqs.releaseSession();
     }
 
     /** Runs the DMA engine's pending descriptors (see its threading contract). */
     @Override
     public void work(GuestMemory memory, DeviceLock lock) {
-        dma.runPending(memory, lock);
+        dma.runPending(memory, shared == null ? lock : action -> lock.run(() -> {
+            action.run();
+            publish();
+        }));
     }
 
     /** The DMA copy engine; see its threading contract. */

@@ -56,7 +56,7 @@ public final class MemmoveImsFactory implements VfioDeviceFactory {
                 s.id("subsystemId", device, 16), s.id("revisionId", d.revisionId(), 8),
                 s.id("classCode", d.classCode(), 24), msix, ims, budget,
                 s.integer("bar0Size", DeviceConfig.minBar0Size(ims), 1, 1L << 40),
-                s.integer("bar2Size", DeviceConfig.minBar2Size(msix), 1, 1L << 40),
+                s.integer("bar2Size", DeviceConfig.minBar2Size(msix, ims), 1, 1L << 40),
                 s.integer("bar4Size", DeviceConfig.minBar4Size(ims), 1, 1L << 40),
                 (int) s.integer("dmaMaxTransfer", d.dmaMaxTransfer(), 1, Integer.MAX_VALUE));
     }

@@ -27,6 +27,8 @@ public final class ImsStore implements DwordAccess {
     private final int[] entries;
     private final PendingBits pending;
     private final int[] delivered;
+    /** Where delivery counts are also published for the guest to read without a trap, or null. */
+    private java.lang.foreign.MemorySegment deliveredMirror;
     private final MessageSink sink;
     private final VectorBudget budget;
     private final BudgetListener exhausted;
@@ -101,6 +103,9 @@ public final class ImsStore implements DwordAccess {
         long address = (entries[base] & 0xFFFFFFFFL) | ((long) entries[base + 1] << 32);
         sink.postWrite(address, entries[base + 2]); // Rule: the message as it reads now.
         delivered[e]++;
+        if (deliveredMirror != null) {
+            deliveredMirror.set(MIRROR_INT, 4L * e, delivered[e]);
+        }
     }
 
     private void maskUpdate(int e, boolean wasMasked) {
@@ -149,6 +154,9 @@ public final class ImsStore implements DwordAccess {
         stats.countDiscarded(pending.count()); // latched signals reset throws away
         pending.clearAll();
         Arrays.fill(delivered, 0);
+        if (deliveredMirror != null) {
+            deliveredMirror.asSlice(0, 4L * delivered.length).fill((byte) 0);
+        }
     }
 
     @Override
@@ -176,5 +184,25 @@ public final class ImsStore implements DwordAccess {
             return;
         }
         entries[i] = (entries[i] & ~mask) | (value & mask);
+    }
+
+    private static final java.lang.foreign.ValueLayout.OfInt MIRROR_INT = java.lang.foreign.ValueLayout.JAVA_INT
+            .withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * Also publishes each entry's delivery count, as a little-endian 32-bit word at {@code 4 * n} of
+     * {@code counters} (shared memory the guest maps: it reads the counts with no trap). The counts are the
+     * device's; anything written to {@code counters} by others is overwritten at the next delivery or reset.
+     *
+     * @throws IllegalArgumentException when {@code counters} holds fewer than 4 bytes per entry
+     */
+    public void mirrorDelivered(java.lang.foreign.MemorySegment counters) {
+        if (counters.byteSize() < 4L * delivered.length) {
+            throw new IllegalArgumentException("a delivery mirror needs " + 4L * delivered.length + " bytes");
+        }
+        this.deliveredMirror = counters;
+        for (int n = 0; n < delivered.length; n++) {
+            counters.set(MIRROR_INT, 4L * n, delivered[n]);
+        }
     }
 }

@@ -30,6 +30,8 @@ public final class MsixTable implements DwordAccess {
     private final PendingBits pending;
     private final IrqTarget[] targets;
     private final int[] delivered;
+    /** Where delivery counts are also published for the guest to read without a trap, or null. */
+    private java.lang.foreign.MemorySegment deliveredMirror;
     private final MessageSink sink;
     private final InterruptCounters stats;
     private boolean enabled;
@@ -138,6 +140,9 @@ public final class MsixTable implements DwordAccess {
             sink.postWrite(address, table[base + 2]);
         }
         delivered[v]++;
+        if (deliveredMirror != null) {
+            deliveredMirror.set(MIRROR_INT, 4L * v, delivered[v]);
+        }
     }
 
     /** The one funnel for every mask change: deliver once if {@code v} went from masked to unmasked pending. */
@@ -187,6 +192,9 @@ public final class MsixTable implements DwordAccess {
         stats.countDiscarded(pending.count()); // latched signals reset throws away
         pending.clearAll();
         Arrays.fill(delivered, 0);
+        if (deliveredMirror != null) {
+            deliveredMirror.asSlice(0, 4L * delivered.length).fill((byte) 0);
+        }
         enabled = false;
         functionMasked = false;
         dropped = 0;
@@ -219,5 +227,25 @@ public final class MsixTable implements DwordAccess {
         }
         // Rule: address/data may change at any time; a masked entry is re-read on unmask, so store only.
         table[i] = (table[i] & ~mask) | (value & mask);
+    }
+
+    private static final java.lang.foreign.ValueLayout.OfInt MIRROR_INT = java.lang.foreign.ValueLayout.JAVA_INT
+            .withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * Also publishes each vector's delivery count, as a little-endian 32-bit word at {@code 4 * n} of
+     * {@code counters} (shared memory the guest maps: it reads the counts with no trap). The counts are the
+     * device's; anything written to {@code counters} by others is overwritten at the next delivery or reset.
+     *
+     * @throws IllegalArgumentException when {@code counters} holds fewer than 4 bytes per vector
+     */
+    public void mirrorDelivered(java.lang.foreign.MemorySegment counters) {
+        if (counters.byteSize() < 4L * delivered.length) {
+            throw new IllegalArgumentException("a delivery mirror needs " + 4L * delivered.length + " bytes");
+        }
+        this.deliveredMirror = counters;
+        for (int n = 0; n < delivered.length; n++) {
+            counters.set(MIRROR_INT, 4L * n, delivered[n]);
+        }
     }
 }
