@@ -16,7 +16,11 @@ for _ in $(seq 1 600); do
   sleep 0.1
 done
 # Rule: a server that never became ready trains nothing; the build fails and says why.
-grep -q '^vfu-server ready' "$work/out" || { cat "$work/out" "$work/err" >&2; echo "train-aot: no ready line" >&2; exit 1; }
+if ! grep -q '^vfu-server ready' "$work/out"; then
+  cat "$work/out" "$work/err" >&2
+  echo "train-aot: the server printed no ready line" >&2
+  exit 1
+fi
 for path in /healthz /metrics; do
   exec 3<>/dev/tcp/127.0.0.1/9464
   printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$path" >&3

@@ -50,7 +50,8 @@ final class ContainerQtestClient {
                 .withNetworkMode("none")
                 .withCreateContainerCmdModifier(cmd -> {
                     cmd.withEntrypoint("bash").withUser(user);
-                    cmd.getHostConfig().withBinds(Bind.parse(volume + ":/run/vfu")).withGroupAdd(new ArrayList<>(groups));
+                    cmd.getHostConfig().withBinds(Bind.parse(volume + ":/run/vfu"))
+                            .withGroupAdd(new ArrayList<>(groups));
                 })
                 .withCommand("-c", script)
                 .withStartupCheckStrategy(new OneShotStartupCheckStrategy().withTimeout(Duration.ofMinutes(2)))) {

@@ -141,7 +141,8 @@ class ServerImageTest {
     @Test
     void qemuInAnotherContainerAsUid2000InTheSocketsGroupReadsTheDeviceId() throws Exception {
         double opened = sessions("vfu_sessions_opened_total");
-        ContainerQtestClient.Outcome o = ContainerQtestClient.attach(qemuImage, volume, SOCKET, "2000:10001", List.of());
+        ContainerQtestClient.Outcome o = ContainerQtestClient.attach(qemuImage, volume, SOCKET, "2000:10001",
+                List.of());
         assertEquals(0, o.exit(), o.output());
         assertEquals("0x11b5a", o.idDword(), "device 0x0001, vendor 0x1b5a: " + o.output());
         assertEquals(opened + 1, sessions("vfu_sessions_opened_total"));
