@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,11 +11,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Properties;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,9 +31,10 @@ import org.testcontainers.utility.DockerImageName;
 /**
  * Issue 5 on the container path, as a user would deploy it: the server image (docker/Dockerfile.server) and the
  * QEMU runner image (docker/Dockerfile.qemu), both started by Testcontainers, share a bind-mounted socket
- * folder; the guest is the same as on the direct path. This boot has no memfd backend, so the guest's DMA
- * goes through DMA_READ/DMA_WRITE messages. Images are local ({@code scripts/provision-docker.sh} builds the
- * runner; this test builds the server image from the jar the reactor just packaged), never pulled.
+ * folder; the guest is the same as on the direct path. The server runs as the image's user (uid 10001) and
+ * QEMU as uid 2000 in the socket's group 10001, as docker/README.md deploys them. This boot has no memfd
+ * backend, so the guest's DMA goes through DMA_READ/DMA_WRITE messages. Images are local
+ * ({@link ContainerImages}), never pulled.
  */
 class GuestContainersTest {
     @TempDir
@@ -47,23 +47,14 @@ class GuestContainersTest {
     @BeforeAll
     static void images() throws Exception {
         Provisioned p = Provisioned.load();
-        Properties env = new Properties();
-        try (InputStream in = Files.newInputStream(p.cache().resolve("env.properties"))) {
-            env.load(in);
-        }
-        qemuImage = env.getProperty("docker.qemu.image");
-        if (qemuImage == null) {
-            throw new IllegalStateException("no docker.qemu.image in " + p.cache().resolve("env.properties")
-                    + ": run scripts/provision.sh");
-        }
-        Path top = Path.of("..").toAbsolutePath().normalize();
-        ProcessResult built = ProcessResult.run(List.of(top.resolve("docker/build-server-image.sh").toString(),
-                top.resolve("server/target/vfu-server.jar").toString()), Duration.ofMinutes(5));
-        if (built.exitCode() != 0) {
-            throw new IllegalStateException("building the server image failed:\n" + built.stderr());
-        }
-        serverImage = built.stdout().strip();
+        qemuImage = ContainerImages.qemu(p);
+        serverImage = ContainerImages.server();
         initrd = GuestInterruptsTest.guestInitrd(p, dir);
+        // Rule: as deployed, the socket folder belongs to the server image's user and its group may traverse
+        // it; QEMU reaches the socket and the guest's initrd through that group.
+        Files.setAttribute(dir, "unix:uid", ContainerImages.SERVER_UID);
+        Files.setAttribute(dir, "unix:gid", ContainerImages.SERVER_GID);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-x---"));
     }
 
     @AfterAll
@@ -76,7 +67,7 @@ class GuestContainersTest {
         long t0 = System.nanoTime();
         int port = freePort();
         // Inside the server container the socket folder is its volume /run/vfu; QEMU sees the host path.
-        GuestScenario.writeConfig(dir, Path.of("/run/vfu/dev0.sock"));
+        GuestScenario.writeConfig(dir, Path.of("/run/vfu/dev0.sock"), ContainerImages.SERVER_GID);
         Path socket = dir.resolve("dev0.sock");
         List<String> qemuCmd = new GuestRun(provisioned).memoryMib(512)
                 .kernelArgs(GuestScenario.kernelArgs(false).toArray(String[]::new))
@@ -92,6 +83,8 @@ class GuestContainersTest {
                 .waitingFor(Wait.forLogMessage(".*vfu-server ready.*", 1).withStartupTimeout(Duration.ofMinutes(1)));
              GenericContainer<?> qemu = new GenericContainer<>(DockerImageName.parse(qemuImage))
                 .withImagePullPolicy(name -> false)
+                // QEMU as another, unprivileged user whose group is the socket's (docker run --user 2000:10001).
+                .withCreateContainerCmdModifier(cmd -> cmd.withUser("2000:" + ContainerImages.SERVER_GID))
                 .withNetworkMode("none")
                 .withFileSystemBind(dir.toString(), dir.toString(), BindMode.READ_WRITE)
                 .withFileSystemBind(provisioned.guestKernel().toString(), provisioned.guestKernel().toString(),

@@ -32,6 +32,17 @@ final class GuestScenario {
     private GuestScenario() {
     }
 
+    /**
+     * The server's --config file for a device on {@code socket}, for a QEMU running as another user whose
+     * effective gid is {@code clientGid}: the socket is 0660 in that group and the group is served.
+     */
+    static Path writeConfig(Path dir, Path socket, long clientGid) throws IOException {
+        return Files.writeString(dir.resolve("vfu.json"), """
+                {"socketMode": "0660", "socketGroup": "%d", "allowedGids": [%d],
+                 "devices": [{"name": "%s", "socket": "%s", "msixVectors": 64, "imsEntries": 64, "vectorBudget": %d}]}
+                """.formatted(clientGid, clientGid, DEVICE, socket, BUDGET));
+    }
+
     /** The server's --config file for a device on {@code socket}. */
     static Path writeConfig(Path dir, Path socket) throws IOException {
         return Files.writeString(dir.resolve("vfu.json"), """
