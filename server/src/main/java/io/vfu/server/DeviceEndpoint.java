@@ -88,7 +88,12 @@ public final class DeviceEndpoint implements AutoCloseable {
 
     /** Binds the socket (with its mode and group) and has {@code loop} accept its clients. */
     public void start(AcceptLoop loop) throws IOException {
-        listener = UnixSocketListener.bind(socket, access);
+        try {
+            listener = UnixSocketListener.bind(socket, access);
+        } catch (IOException e) {
+            // Rule: a start-up failure names the device it concerns (the listener names the path and errno).
+            throw new IOException("device " + host.name() + ": " + e.getMessage(), e);
+        }
         acceptLoop = loop;
         loop.register(listener, this::accepted);
     }

@@ -1,6 +1,5 @@
 package io.vfu.server.config;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import io.vfu.server.socket.SocketGroup;
 import io.vfu.server.socket.SocketMode;
 import io.vfu.server.device.DeviceTypes;
