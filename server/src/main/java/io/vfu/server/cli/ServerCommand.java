@@ -32,7 +32,7 @@ import picocli.CommandLine.TypeConversionException;
         sortOptions = false, usageHelpWidth = 100,
         synopsisHeading = "Usage: ",
         customSynopsis = {
-                "Usage: vfu-server (--socket PATH | --config FILE) [--metrics-port N] [--metrics-host ADDR]",
+                "vfu-server (--socket PATH | --config FILE) [--metrics-port N] [--metrics-host ADDR]",
                 "                  [--socket-mode MODE] [--socket-group GROUP] [--allow-uid UIDS]...",
                 "                  [--allow-gid GIDS]...",
                 "       vfu-server --help | --version"},
@@ -70,8 +70,8 @@ public final class ServerCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     @Option(names = {"--socket", "--socket-path"}, paramLabel = "PATH", defaultValue = "${env:VFU_SOCKET}",
-            description = {"serve the built-in default device on the Unix socket PATH (env VFU_SOCKET);",
-                    "--socket-path is the vfio-user spec's name for it"})
+            description = "serve the built-in default device on the Unix socket PATH (env VFU_SOCKET); "
+                    + "--socket-path is the vfio-user spec's name for it")
     private Path socket;
 
     @Option(names = "--config", paramLabel = "FILE", defaultValue = "${env:VFU_CONFIG}",
@@ -88,8 +88,8 @@ public final class ServerCommand implements Callable<Integer> {
     private String metricsHost;
 
     @Option(names = "--socket-mode", paramLabel = "MODE", converter = ModeConverter.class,
-            description = {"octal mode of the socket file: 0600 (default), 0660 (its group may connect) or",
-                    "0666 (anyone may connect)"})
+            description = "octal mode of the socket file: 0600 (default), 0660 (its group may connect) or "
+                    + "0666 (anyone may connect)")
     private SocketMode socketMode;
 
     @Option(names = "--socket-group", paramLabel = "GROUP", converter = GroupConverter.class,
@@ -101,8 +101,8 @@ public final class ServerCommand implements Callable<Integer> {
     private List<Long> allowUids = new ArrayList<>();
 
     @Option(names = "--allow-gid", paramLabel = "GIDS", split = ",", converter = IdConverter.class,
-            description = {"also serve peers whose effective gid is one of these (comma list; repeatable);",
-                    "supplementary groups are not consulted"})
+            description = "also serve peers whose effective gid is one of these (comma list; repeatable); "
+                    + "supplementary groups are not consulted")
     private List<Long> allowGids = new ArrayList<>();
 
     private final Runner runner;

@@ -91,6 +91,22 @@ class ServerCommandTest {
         assertEquals(r.out(), run("-h").out());
     }
 
+    /**
+     * bin/vfu-server answers --help from docs/vfu-server-help.txt before the jar is built, so that text is exactly
+     * what the jar prints. Regenerate on purpose with {@code -Dvfu.help.update=true}.
+     */
+    @Test
+    void theCheckedInHelpIsWhatTheServerPrints() throws IOException {
+        Path checkedIn = Path.of("..", "docs", "vfu-server-help.txt");
+        String help = run("--help").out();
+        if (Boolean.getBoolean("vfu.help.update")) {
+            java.nio.file.Files.writeString(checkedIn, help);
+        }
+        assertEquals(help, java.nio.file.Files.readString(checkedIn), "docs/vfu-server-help.txt is stale: "
+                + "regenerate it with mvn test -pl server -am -Dtest=ServerCommandTest -Dvfu.help.update=true "
+                + "-Dsurefire.failIfNoSpecifiedTests=false");
+    }
+
     @Test
     void versionNamesTheMavenVersionAndTheCommit() {
         Run r = run("--version");
