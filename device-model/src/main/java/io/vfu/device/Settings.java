@@ -8,7 +8,7 @@ import java.util.TreeSet;
 /**
  * Reads a device's settings (a JSON object) with errors that name the key: integers must be integral and in
  * range, IDs may be written as {@code "0x..."} strings, and a key the device does not know is refused with the
- * list of keys it does know, never ignored.
+ * list of keys it does know, never ignored. Each such error is a {@link SettingException} naming the key.
  */
 public final class Settings {
 
@@ -23,7 +23,8 @@ public final class Settings {
     /**
      * The settings of a device of {@code type}, which accepts exactly the keys {@code known}.
      *
-     * @throws IllegalArgumentException when {@code node} is not an object or holds a key not in {@code known}
+     * @throws IllegalArgumentException when {@code node} is not an object; a {@link SettingException} when it
+     *                                  holds a key not in {@code known}
      */
     public static Settings of(String type, JsonNode node, Set<String> known) {
         if (node == null || node.isNull() || node.isMissingNode()) {
@@ -35,8 +36,8 @@ public final class Settings {
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String key = it.next();
             if (!known.contains(key)) {
-                throw new IllegalArgumentException("unknown key \"" + key + "\" for a " + type
-                        + " device; valid keys: " + String.join(", ", new TreeSet<>(known)));
+                throw new SettingException(key, "unknown key \"" + key + "\" for a " + type
+                        + " device; valid keys: " + String.join(", ", new TreeSet<>(known)), known);
             }
         }
         return new Settings(type, node);
@@ -134,7 +135,7 @@ public final class Settings {
         return value;
     }
 
-    private IllegalArgumentException bad(String key, JsonNode v, String what) {
-        return new IllegalArgumentException(type + " setting \"" + key + "\" must be " + what + ", not " + v);
+    private SettingException bad(String key, JsonNode v, String what) {
+        return new SettingException(key, type + " setting \"" + key + "\" must be " + what + ", not " + v, Set.of());
     }
 }

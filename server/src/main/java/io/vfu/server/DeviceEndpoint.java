@@ -47,6 +47,12 @@ public final class DeviceEndpoint implements AutoCloseable {
      * restarts reconnects while the server may still be reading the old connection's end of stream.
      */
     private static final Duration HANDOVER = Duration.ofMillis(500);
+    /**
+     * How long a new connection that has sent nothing is watched for closing before it is treated as a client: a
+     * liveness check connects and closes at once, a client sends VERSION at once.
+     */
+    private static final Duration PROBE_GRACE = Duration.ofMillis(100);
+    private static final Duration PROBE_LOOK = Duration.ofMillis(2);
     /** Clients that may wait for admission at once (the listen backlog's size). */
     private static final int MAX_WAITING = 16;
 
@@ -88,7 +94,12 @@ public final class DeviceEndpoint implements AutoCloseable {
 
     /** Binds the socket (with its mode and group) and has {@code loop} accept its clients. */
     public void start(AcceptLoop loop) throws IOException {
-        listener = UnixSocketListener.bind(socket, access);
+        try {
+            listener = UnixSocketListener.bind(socket, access);
+        } catch (IOException e) {
+            // Rule: a start-up failure names the device it concerns (the listener names the path and errno).
+            throw new IOException("device " + host.name() + ": " + e.getMessage(), e);
+        }
         acceptLoop = loop;
         loop.register(listener, this::accepted);
     }
@@ -163,6 +174,13 @@ public final class DeviceEndpoint implements AutoCloseable {
     }
 
     private void admit(UnixSocketTransport t) throws IOException {
+        if (isLivenessProbe(t)) {
+            // Rule: a connection that ends before sending a byte is another server's check whether this socket
+            // is live (UnixSocketListener), not a client: no session, no count, no log line above DEBUG.
+            LOG.log(Level.DEBUG, host.name() + ": a connection closed before sending anything (a liveness check)");
+            t.close();
+            return;
+        }
         PeerCredentials peer = t.peerCredentials();
         // Rule: only the server's own UID, or UIDs and GIDs the config allows, may drive a device.
         if (!peerPolicy.admits(peer)) {
@@ -227,6 +245,36 @@ public final class DeviceEndpoint implements AutoCloseable {
             }
             LOG.log(Level.INFO, host.name() + ": client disconnected" + (e != null ? ": " + e.getMessage() : ""));
         });
+    }
+
+    /**
+     * Whether {@code t} closed before sending anything, looked at for up to {@link #PROBE_GRACE}: a client sends
+     * VERSION at once, so the wait ends at its first byte; a silent client is admitted after the grace, as before.
+     * Sleeps between looks, so a virtual admitter never holds a carrier thread.
+     */
+    private static boolean isLivenessProbe(UnixSocketTransport t) throws IOException {
+        long deadline = System.nanoTime() + PROBE_GRACE.toNanos();
+        while (true) {
+            switch (t.inbound()) {
+                case END_OF_STREAM -> {
+                    return true;
+                }
+                case DATA -> {
+                    return false;
+                }
+                case NOTHING_YET -> {
+                    if (System.nanoTime() - deadline >= 0) {
+                        return false;
+                    }
+                    try {
+                        Thread.sleep(PROBE_LOOK);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return false; // the endpoint is closing; admit() closes the client
+                    }
+                }
+            }
+        }
     }
 
     /**

@@ -1,14 +1,15 @@
 package io.vfu.server;
 
 import io.vfu.server.cli.CliOptions;
+import io.vfu.server.cli.ServerCommand;
 import io.vfu.server.config.ServerConfig;
-import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 
 /**
  * Entry point of {@code vfu-server}. Follows the spec's backend-program conventions: it does not daemonize,
  * honours SIGTERM (closing every socket and removing the socket files), and accepts {@code --socket-path}.
+ * Options and exit codes: {@link ServerCommand}.
  */
 public final class Main {
 
@@ -16,30 +17,19 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        CliOptions options;
-        try {
-            options = CliOptions.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("vfu-server: " + e.getMessage());
-            System.err.print(CliOptions.USAGE);
-            System.exit(2);
-            return;
+        int code = ServerCommand.commandLine(Main::serve).execute(args);
+        // Rule: a server that started runs until SIGTERM, whose exit status the JVM sets; only a refusal exits here.
+        if (code != 0) {
+            System.exit(code);
         }
-        if (options.help()) {
-            System.out.print(CliOptions.USAGE);
-            return;
-        }
-        VfuServer server;
-        try {
-            ServerConfig config = options.config().isPresent()
-                    ? ServerConfig.load(options.config().get())
-                    : options.singleDeviceConfig();
-            server = VfuServer.start(config, options.metricsPort(), options.metricsHost());
-        } catch (IOException | IllegalArgumentException e) {
-            System.err.println("vfu-server: " + e.getMessage());
-            System.exit(1);
-            return;
-        }
+    }
+
+    /** Starts the server {@code options} describe, prints the ready line, and waits for SIGTERM. */
+    static int serve(CliOptions options) throws Exception {
+        ServerConfig config = options.config().isPresent()
+                ? ServerConfig.load(options.config().get())
+                : options.singleDeviceConfig();
+        VfuServer server = VfuServer.start(config, options.metricsPort(), options.metricsHost());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
@@ -52,10 +42,7 @@ public final class Main {
                 .map(p -> " metrics=http://" + options.metricsHost() + ":" + p + "/metrics").orElse("");
         System.out.println("vfu-server ready " + devices + metrics);
         System.out.flush();
-        try {
-            stopped.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        stopped.await();
+        return 0;
     }
 }

@@ -15,6 +15,7 @@ import io.vfu.server.metrics.DeviceMetrics;
 import io.vfu.server.metrics.InterruptMetrics;
 import io.vfu.server.metrics.JvmAllocationMetrics;
 import io.vfu.server.metrics.MetricsEndpoint;
+import io.vfu.transport.nativeio.ErrnoNames;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -82,7 +83,14 @@ public final class VfuServer implements AutoCloseable {
                 ep.start(s.acceptLoop);
             }
             if (b.metricsPort != null) {
-                s.metricsEndpoint = MetricsEndpoint.start(s.registry, b.metricsHost, b.metricsPort, s::notListening);
+                try {
+                    s.metricsEndpoint = MetricsEndpoint.start(s.registry, b.metricsHost, b.metricsPort,
+                            s::notListening);
+                } catch (IOException e) {
+                    // Rule: a failure names the address and port and the errno by name and text.
+                    throw new IOException("metrics: cannot bind " + b.metricsHost + ":" + b.metricsPort + ": "
+                            + ErrnoNames.reason(e), e);
+                }
             }
         } catch (IOException | RuntimeException e) {
             s.close();

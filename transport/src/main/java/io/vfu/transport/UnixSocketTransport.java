@@ -120,6 +120,14 @@ public final class UnixSocketTransport implements Transport {
         return limits;
     }
 
+    /**
+     * What the peer has sent so far, looked at without reading it (see {@link UnixSockets#inbound}); for a new
+     * connection, before anything has been received through this transport.
+     */
+    public UnixSockets.Inbound inbound() throws IOException {
+        return UnixSockets.inbound(socket.fd());
+    }
+
     @Override
     public boolean isOpen() {
         return !closed.get();

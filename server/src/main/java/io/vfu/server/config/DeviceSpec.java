@@ -1,6 +1,5 @@
 package io.vfu.server.config;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import io.vfu.server.socket.SocketGroup;
 import io.vfu.server.socket.SocketMode;
 import io.vfu.server.device.DeviceTypes;
@@ -26,8 +25,8 @@ import java.nio.file.Path;
 public record DeviceSpec(String name, Path socket, String type, SocketMode socketMode, SocketGroup socketGroup,
                          ObjectNode settings) {
 
-    /** The keys that belong to the server, not to the device. */
-    static final Set<String> SERVER_KEYS = Set.of("name", "socket", "type", "socketMode", "socketGroup");
+    /** The keys of a device entry that belong to the server, not to the device's settings. */
+    public static final Set<String> SERVER_KEYS = Set.of("name", "socket", "type", "socketMode", "socketGroup");
 
     public DeviceSpec {
         if (name == null || !name.matches("[A-Za-z0-9_.-]{1,64}")) {

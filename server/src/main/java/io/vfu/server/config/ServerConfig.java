@@ -1,12 +1,10 @@
 package io.vfu.server.config;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vfu.server.socket.PeerPolicy;
 import io.vfu.server.socket.SocketAccess;
 import io.vfu.server.socket.SocketGroup;
 import io.vfu.server.socket.SocketMode;
+import io.vfu.transport.nativeio.ErrnoNames;
 import java.io.IOException;
 import io.vfu.server.ServerLimits;
 import java.nio.file.Files;
@@ -37,7 +35,6 @@ import java.util.Set;
  * @param socketMode  mode of every socket file whose device sets none (default {@code "0600"})
  * @param socketGroup group of every socket file whose device sets none (default: the server's group)
  */
-@JsonIgnoreProperties(ignoreUnknown = false)
 public record ServerConfig(List<DeviceSpec> devices, List<Long> allowedUids, Integer metricsPort,
                            List<Long> allowedGids, SocketMode socketMode, SocketGroup socketGroup,
                            Limits limits) {
@@ -53,7 +50,6 @@ public record ServerConfig(List<DeviceSpec> devices, List<Long> allowedUids, Int
      * @param dmaMappedFilesPerSession client files one session may have mapped for direct DMA
      * @param dmaMappedFilesPerProcess the same over every session (default from vm.max_map_count)
      */
-    @JsonIgnoreProperties(ignoreUnknown = false)
     public record Limits(Long handshakeTimeoutMs, Long sendTimeoutMs, Integer dmaMappedFilesPerSession,
                          Long dmaMappedFilesPerProcess) {
 
@@ -131,25 +127,30 @@ public record ServerConfig(List<DeviceSpec> devices, List<Long> allowedUids, Int
         return List.copyOf(ids);
     }
 
+    /**
+     * The config in {@code file} (every key: {@code docs/configuration.md}).
+     *
+     * @throws IOException     naming the file and the errno when it cannot be read
+     * @throws ConfigException for a mistake in it, with its line, column and JSON path
+     */
     public static ServerConfig load(Path file) throws IOException {
-        return parse(file.toString(), Files.readString(file));
+        String json;
+        try {
+            json = Files.readString(file);
+        } catch (IOException e) {
+            throw new IOException("cannot read config " + file + ": " + ErrnoNames.reason(e), e);
+        }
+        return parse(file.toString(), json);
     }
 
-    /** A config from JSON text; errors name {@code source} (a file name) and say what is wrong. */
+    /**
+     * A config from JSON text.
+     *
+     * @param source the file name that errors name
+     * @throws ConfigException for a mistake, with its line, column and JSON path, and the device it concerns
+     */
     public static ServerConfig parse(String source, String json) {
-        ObjectMapper mapper = new ObjectMapper()
-                .registerModule(SocketJson.module())
-                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
-        try {
-            return mapper.readValue(json, ServerConfig.class);
-        } catch (com.fasterxml.jackson.databind.exc.ValueInstantiationException e) {
-            throw new IllegalArgumentException(source + ": " + e.getCause().getMessage(), e);
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
-            Throwable cause = e.getCause() instanceof IllegalArgumentException i ? i : null;
-            throw new IllegalArgumentException(source + ": "
-                    + (cause != null ? cause.getMessage() : e.getOriginalMessage()), e);
-        }
+        return ConfigReader.read(source, json);
     }
 
     /** One default device on {@code socket} (the {@code --socket} form), private socket. */

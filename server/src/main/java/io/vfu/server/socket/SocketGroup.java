@@ -56,7 +56,9 @@ public record SocketGroup(String spec) {
         } catch (UserPrincipalNotFoundException e) {
             throw new IOException(path + ": socket group " + spec + " does not exist", e);
         } catch (IOException | UnsupportedOperationException e) {
-            throw new IOException(path + ": cannot set socket group " + spec + ": " + e.getMessage(), e);
+            throw new IOException(path + ": cannot set socket group " + spec + ": "
+                    + (e instanceof IOException x ? io.vfu.transport.nativeio.ErrnoNames.reason(x) : e.getMessage()),
+                    e);
         }
     }
 

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
+import io.vfu.transport.nativeio.ErrnoNames;
 import io.vfu.transport.nativeio.NativeCallException;
 import io.vfu.transport.nativeio.OwnedFd;
 import io.vfu.transport.nativeio.UnixListenSocket;
@@ -37,6 +38,8 @@ import io.vfu.transport.nativeio.UnixSockets;
 public final class UnixSocketListener implements AutoCloseable {
 
     private static final int EAGAIN = 11;
+    private static final int EEXIST = 17;
+    private static final int EADDRINUSE = 98;
 
     private final OwnedFd fd;
     private final Path path;
@@ -70,8 +73,19 @@ public final class UnixSocketListener implements AutoCloseable {
     public static UnixSocketListener bind(Path path, SocketAccess access) throws IOException {
         Path target = path.toAbsolutePath();
         removeIfStale(target);
-        OwnedFd fd = UnixListenSocket.bindAndListen(target, access.mode().permissions(),
-                access.group().<UnixListenSocket.GroupSetter>map(g -> g::applyTo).orElse(null), 16);
+        OwnedFd fd;
+        try {
+            fd = UnixListenSocket.bindAndListen(target, access.mode().permissions(),
+                    access.group().<UnixListenSocket.GroupSetter>map(g -> g::applyTo).orElse(null), 16);
+        } catch (NativeCallException e) {
+            // Rule: a failure names the path and the errno by name and text, never a bare number.
+            String what = "cannot " + (e.call().equals("listen") ? "listen on " : "bind ") + target + ": "
+                    + e.reason();
+            throw e.errno() == EADDRINUSE ? (IOException) new BindException(what).initCause(e)
+                    : new IOException(what, e);
+        } catch (java.nio.file.FileSystemException e) {
+            throw new IOException("cannot bind " + target + ": " + ErrnoNames.reason(e), e);
+        }
         try {
             Object key = Files.readAttributes(target, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
                     .fileKey();
@@ -91,7 +105,7 @@ public final class UnixSocketListener implements AutoCloseable {
             return;
         }
         if (!a.isOther()) {
-            throw new FileAlreadyExistsException(target.toString(), null, "exists and is not a socket");
+            throw new NotASocketException(target);
         }
         OwnedFd probe;
         try {
@@ -102,7 +116,21 @@ public final class UnixSocketListener implements AutoCloseable {
             return;
         }
         probe.close();
-        throw new BindException("a server is already listening on " + target);
+        throw new BindException("cannot bind " + target + ": " + ErrnoNames.describe(EADDRINUSE)
+                + ": a server is already listening there");
+    }
+
+    /** A file that is not a socket is where a socket should be bound; it is left alone. */
+    private static final class NotASocketException extends FileAlreadyExistsException {
+        NotASocketException(Path target) {
+            super(target.toString(), null, "cannot bind " + target + ": " + ErrnoNames.describe(EEXIST)
+                    + ": the file is not a socket, so it is left alone");
+        }
+
+        @Override
+        public String getMessage() {
+            return getReason();
+        }
     }
 
     /** The socket path. */

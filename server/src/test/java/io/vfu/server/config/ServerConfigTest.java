@@ -152,6 +152,70 @@ class ServerConfigTest {
                 "a typo lists the valid keys: " + typo);
     }
 
+    /** The mistake at {@code key} of the third line of a config, as {@link ServerConfig#parse} reports it. */
+    private static ConfigException located(String thirdLine) {
+        String json = "{\"devices\": [{\"name\": \"dev0\", \"socket\": \"/run/vfu/dev0.sock\"},\n"
+                + "             {\"name\": \"dev1\", \"socket\": \"/run/vfu/dev1.sock\",\n"
+                + "              " + thirdLine + "}]}\n";
+        return assertThrows(ConfigException.class, () -> ServerConfig.parse("vfu.json", json));
+    }
+
+    @Test
+    void everyMistakeGivesLineColumnJsonPathAndTheDeviceNeverAJavaClass() {
+        String[][] cases = {
+                // third line, JSON path, what the message says
+                {"\"msixVector\": 64", "devices[1].msixVector", "device dev1: unknown key \"msixVector\""},
+                {"\"msixVectors\": 64.7", "devices[1].msixVectors", "device dev1: memmove-ims setting "
+                        + "\"msixVectors\" must be an integer, not 64.7"},
+                {"\"msixVectors\": \"64\"", "devices[1].msixVectors", "device dev1: memmove-ims setting "
+                        + "\"msixVectors\" must be an integer, not \"64\""},
+                {"\"vectorBudget\": -1", "devices[1].vectorBudget", "device dev1: memmove-ims setting "
+                        + "\"vectorBudget\" must be in [0, 2147483647], not -1"},
+                {"\"socketMode\": 660", "devices[1].socketMode", "device dev1: socketMode must be a string"},
+                {"\"type\": \"nvme\"", "devices[1].type", "device dev1: unknown device type \"nvme\""},
+                {"\"socketGroup\": true", "devices[1].socketGroup", "device dev1: socketGroup must be a group name or a "
+                        + "gid, not true"},
+        };
+        for (String[] c : cases) {
+            ConfigException e = located(c[0]);
+            String key = c[1].substring(c[1].lastIndexOf('.') + 1);
+            int column = "              ".length() + 1;
+            assertEquals(c[1], e.path(), c[0]);
+            assertEquals(Optional.of(3), e.line(), c[0]);
+            assertEquals(Optional.of(column), e.column(), c[0] + " -> " + e.getMessage());
+            assertTrue(e.getMessage().startsWith("vfu.json:3:" + column + ": " + c[1] + ": " + c[2]), e.getMessage());
+            assertTrue(!e.getMessage().contains("io.vfu") && !e.getMessage().contains("class "), e.getMessage());
+            assertTrue(e.problem().contains(key), e.problem());
+        }
+        ConfigException typo = located("\"msixVector\": 64");
+        assertTrue(typo.validKeys().contains("msixVectors") && typo.getMessage().contains("valid keys: bar0Size"),
+                typo.getMessage());
+    }
+
+    @Test
+    void topLevelMistakesAreLocatedToo() {
+        String dev = "\"devices\": [{\"name\": \"a\", \"socket\": \"/x\"}]";
+        ConfigException uid = assertThrows(ConfigException.class,
+                () -> ServerConfig.parse("c.json", "{" + dev + ",\n \"allowedUids\": [1000, -1]}"));
+        assertEquals("allowedUids[1]", uid.path());
+        assertEquals("c.json:2:24: allowedUids[1]: must be in [0, 4294967294], not -1", uid.getMessage());
+        ConfigException key = assertThrows(ConfigException.class,
+                () -> ServerConfig.parse("c.json", "{" + dev + ",\n  \"metricsPorts\": 1}"));
+        assertEquals("c.json:2:3: metricsPorts: unknown key \"metricsPorts\"; valid keys: allowedGids, allowedUids, "
+                + "devices, limits, metricsPort, socketGroup, socketMode", key.getMessage());
+        assertEquals("limits.dmaMappedFilesPerSession", assertThrows(ConfigException.class,
+                () -> ServerConfig.parse("c.json", "{" + dev + ", \"limits\": {\"dmaMappedFilesPerSession\": -5}}"))
+                .path(), "a negative count is refused");
+        assertEquals("metricsPort", assertThrows(ConfigException.class,
+                () -> ServerConfig.parse("c.json", "{" + dev + ", \"metricsPort\": 9464.5}")).path());
+        ConfigException json = assertThrows(ConfigException.class,
+                () -> ServerConfig.parse("c.json", "{" + dev + ",\n\"devices\": []}"));
+        assertEquals(Optional.of(2), json.line(), "a duplicate key is malformed JSON: " + json.getMessage());
+        ConfigException dup = assertThrows(ConfigException.class, () -> ServerConfig.parse("c.json",
+                "{\"devices\": [{\"name\": \"a\", \"socket\": \"/x\"},\n {\"name\": \"a\", \"socket\": \"/y\"}]}"));
+        assertEquals("c.json:2:3: devices[1].name: duplicate device name a (also devices[0])", dup.getMessage());
+    }
+
     @Test
     void limitsMayBeSetAndAreCheckedAtLoad() throws Exception {
         ServerConfig c = load("""
@@ -161,7 +225,7 @@ class ServerConfigTest {
         assertEquals(64, c.serverLimits().mappedFilesPerSession());
         assertEquals(io.vfu.server.ServerLimits.DEFAULT.send(), c.serverLimits().send(), "unset keys keep defaults");
         String dev = ", \"devices\": [{\"name\": \"a\", \"socket\": \"/x\"}]}";
-        assertTrue(loadError("{\"limits\": {\"sendTimeoutMs\": 0}" + dev).contains("timeouts"));
+        assertTrue(loadError("{\"limits\": {\"sendTimeoutMs\": 0}" + dev).contains("limits.sendTimeoutMs: must be in [1, "));
         assertTrue(loadError("{\"limits\": {\"sendTimeout\": 5}" + dev).contains("sendTimeout"),
                 "an unknown key is refused");
     }

@@ -31,6 +31,12 @@ public final class UnixSockets {
     private static final int ECONNREFUSED = 111;
     private static final int ENOENT = 2;
     private static final int ECONNABORTED = 103;
+    private static final int ECONNRESET = 104;
+
+    private static final int MSG_PEEK = 2;
+    private static final int MSG_DONTWAIT = 0x40;
+    /** struct msghdr on x86-64/aarch64 Linux: 56 bytes, msg_iov at 16, msg_iovlen at 24. */
+    private static final int MSGHDR_BYTES = 56;
 
     /** struct ucred { pid_t pid; uid_t uid; gid_t gid; }: three 32-bit fields. */
     private static final int UCRED_BYTES = 12;
@@ -162,6 +168,46 @@ public final class UnixSockets {
             tv.set(ValueLayout.JAVA_LONG, 8, timeout.toNanosPart() / 1000);
             Libc.once("setsockopt(SO_SNDTIMEO)",
                     st -> (int) Downcalls.Accept.SETSOCKOPT.invokeExact(st, fd, SOL_SOCKET, SO_SNDTIMEO, tv, 16));
+        }
+    }
+
+    /** What a connected socket has waiting from its peer, as {@link #inbound} sees it without reading. */
+    public enum Inbound {
+        /** Nothing yet: the peer is connected and silent. */
+        NOTHING_YET,
+        /** At least one byte. */
+        DATA,
+        /** End of stream before any byte: the peer closed (or shut down sending) without sending. */
+        END_OF_STREAM
+    }
+
+    /**
+     * What the peer of a connected socket has sent so far, without consuming it and without blocking: poll(2),
+     * then a one-byte recvmsg(2) with MSG_PEEK (no control buffer, so a peeked fd is never installed).
+     */
+    public static Inbound inbound(int fd) throws NativeCallException {
+        if (!Libc.pollIn(fd, 0)) {
+            return Inbound.NOTHING_YET;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(1);
+            MemorySegment iov = arena.allocate(16, 8);
+            iov.set(ValueLayout.ADDRESS, 0, buf);
+            iov.set(ValueLayout.JAVA_LONG, 8, 1);
+            MemorySegment msg = arena.allocate(MSGHDR_BYTES, 8);
+            msg.set(ValueLayout.ADDRESS, 16, iov);
+            msg.set(ValueLayout.JAVA_LONG, 24, 1);
+            long n;
+            try {
+                n = Libc.recvmsg(fd, msg, MSG_PEEK | MSG_DONTWAIT);
+            } catch (NativeCallException e) {
+                // Rule: a connection reset before anything was sent has ended as surely as a closed one.
+                if (e.errno() == ECONNRESET) {
+                    return Inbound.END_OF_STREAM;
+                }
+                throw e;
+            }
+            return n == 0 ? Inbound.END_OF_STREAM : Inbound.DATA;
         }
     }
 
