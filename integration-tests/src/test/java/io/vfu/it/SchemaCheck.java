@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * Checks a JSON value against the subset of JSON Schema (2020-12) that {@code docs/config.schema.json} uses:
  * {@code type}, {@code properties}, {@code additionalProperties: false}, {@code required}, {@code items},
- * {@code minItems}, {@code minimum}, {@code maximum}, {@code minLength}, {@code pattern}, {@code enum},
+ * {@code minItems}, {@code minimum}, {@code maximum}, {@code minLength}, {@code maxLength}, {@code pattern}, {@code enum},
  * {@code oneOf}, {@code anyOf} and {@code $ref} to {@code #/$defs/...}. Any other keyword fails the check, so the
  * schema cannot quietly use one this does not understand.
  */
@@ -16,7 +16,7 @@ final class SchemaCheck {
 
     private static final java.util.Set<String> UNDERSTOOD = java.util.Set.of("$schema", "title", "description",
             "type", "properties", "additionalProperties", "required", "items", "minItems", "minimum", "maximum",
-            "minLength", "pattern", "enum", "oneOf", "anyOf", "$ref", "$defs");
+            "minLength", "maxLength", "pattern", "enum", "oneOf", "anyOf", "$ref", "$defs");
 
     private final JsonNode root;
 
@@ -66,6 +66,9 @@ final class SchemaCheck {
         }
         if (schema.has("minLength") && v.isTextual() && v.textValue().length() < schema.get("minLength").asInt()) {
             out.add(at + ": shorter than " + schema.get("minLength"));
+        }
+        if (schema.has("maxLength") && v.isTextual() && v.textValue().length() > schema.get("maxLength").asInt()) {
+            out.add(at + ": longer than " + schema.get("maxLength"));
         }
         if (schema.has("pattern") && v.isTextual()
                 && !java.util.regex.Pattern.compile(schema.get("pattern").asText()).matcher(v.textValue()).find()) {
