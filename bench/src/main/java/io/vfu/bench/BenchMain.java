@@ -19,6 +19,21 @@ public final class BenchMain {
             System.exit(2);
             return;
         }
+        if (options.guest()) {
+            Path work = options.workDir() != null ? Files.createDirectories(options.workDir())
+                    : Files.createTempDirectory("vfu-bench-guest");
+            GuestBench bench = new GuestBench(options, work);
+            if (options.soak()) {
+                GuestBench.Soak soak = bench.soak();
+                System.out.print(options.json() ? soak.results().toJson() : soak.summary() + "\n");
+                // Rule: fired == received is the only acceptable soak result.
+                System.exit(soak.report().passed() ? 0 : 1);
+                return;
+            }
+            Results r = bench.perf();
+            System.out.print(options.json() ? r.toJson() : r.toTable());
+            return;
+        }
         if (options.guestBlk()) {
             Path work = options.workDir() != null ? Files.createDirectories(options.workDir())
                     : Files.createTempDirectory("vfu-bench-blk");

@@ -10,12 +10,13 @@ import java.util.List;
  */
 record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<String> serverJvmOptions,
                     int devices, Path cacheDir, Path workDir, boolean gc, boolean gcOnly, int gcDevices,
-                    boolean guestBlk) {
+                    boolean guestBlk, boolean guest, boolean soak, Long soakInterrupts, String shmRegister) {
 
     static final String USAGE = """
             usage: vfu-bench [--smoke] [--json] [--runs N] [--devices N] [--server-jar JAR]
                              [--server-jvm-opt OPT]... [--cache DIR] [--work DIR] [--no-gc | --gc-only]
                              [--gc-devices N] [--guest-blk]
+                             [--guest [--shm-register BAR:OFFSET] | --guest --soak [--soak-interrupts N]]
               --smoke           everything very briefly (CI); figures are not meaningful
               --json            print one JSON object instead of the table
               --runs N          repeated runs per figure; each figure is their median (default 5, smoke 2)
@@ -31,6 +32,15 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
               --guest-blk       only the virtio-blk guest comparison: the Debian guest boots twice, with QEMU's
                                 in-process virtio-blk-pci and with ours over vfio-user-pci, and measures both
                                 (--smoke: tiny counts); needs the provisioned QEMU and guest
+              --guest           only the guest bench: one Debian guest with our device (vfio-user-pci) and QEMU's
+                                edu, both driven from the guest's vfio-pci; MMIO read/write, doorbell-to-interrupt
+                                and 4 KiB DMA figures for both and ours/edu (--smoke: tiny counts)
+              --shm-register BAR:OFFSET
+                                also time reads of our register at OFFSET of BAR (an mmap'd, shared-memory area)
+              --soak            with --guest: the interrupt soak instead (10^6 MSI-X + IMS interrupts under
+                                append/mask/re-program/unmask; --smoke: 20,000); exits 1 unless fired == received
+              --soak-interrupts N
+                                interrupts of the soak
             """;
 
     static BenchOptions parse(String... args) {
@@ -46,6 +56,10 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
         boolean gc = true;
         boolean gcOnly = false;
         boolean guestBlk = false;
+        boolean guest = false;
+        boolean soak = false;
+        Long soakInterrupts = null;
+        String shm = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -61,18 +75,28 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
                 case "--gc-only" -> gcOnly = true;
                 case "--gc-devices" -> gcDevices = positive(value(args, ++i, a), a);
                 case "--guest-blk" -> guestBlk = true;
+                case "--guest" -> guest = true;
+                case "--soak" -> soak = true;
+                case "--soak-interrupts" -> soakInterrupts = (long) positive(value(args, ++i, a), a);
+                case "--shm-register" -> shm = shmRegister(value(args, ++i, a));
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
         if (gcOnly && !gc) {
             throw new IllegalArgumentException("--no-gc and --gc-only exclude each other");
         }
+        if ((soak || soakInterrupts != null || shm != null) && !guest) {
+            throw new IllegalArgumentException("--soak, --soak-interrupts and --shm-register go with --guest");
+        }
+        if (guest && guestBlk) {
+            throw new IllegalArgumentException("--guest and --guest-blk exclude each other");
+        }
         if (jvm.isEmpty()) {
             jvm.add("-XX:+UseSerialGC");
         }
         return new BenchOptions(smoke, json, runs != null ? runs : smoke ? 2 : 5, jar, List.copyOf(jvm),
                 devices != null ? devices : smoke ? 8 : 1000, cache, work, gc, gcOnly,
-                gcDevices != null ? gcDevices : smoke ? 4 : 100, guestBlk);
+                gcDevices != null ? gcDevices : smoke ? 4 : 100, guestBlk, guest, soak, soakInterrupts, shm);
     }
 
     private static String value(String[] args, int i, String option) {
@@ -80,6 +104,21 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
             throw new IllegalArgumentException(option + " needs a value");
         }
         return args[i];
+    }
+
+    /** {@code BAR:OFFSET}, the offset decimal or 0x-hex; returned as given once it parses. */
+    private static String shmRegister(String v) {
+        String[] p = v.split(":", 2);
+        try {
+            int bar = Integer.parseInt(p[0]);
+            long off = Long.decode(p.length == 2 ? p[1] : "");
+            if (bar < 0 || bar > 5 || off < 0) {
+                throw new NumberFormatException();
+            }
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--shm-register wants BAR:OFFSET (BAR 0..5, e.g. 0:0x1000), got " + v);
+        }
+        return v;
     }
 
     private static int positive(String v, String option) {

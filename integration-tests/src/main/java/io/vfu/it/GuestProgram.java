@@ -9,8 +9,9 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * The guest test program (C sources in {@code integration-tests/src/test/guest}), compiled with the host's
- * {@code gcc -static} at test time, so no binary is ever committed. A static binary runs in the busybox
+ * A guest program (the guest suite's C sources in {@code integration-tests/src/main/guest-vfu}, the virtio-blk
+ * and bench programs beside it), compiled with the host's {@code gcc -static} at test time, so no binary is ever
+ * committed. A static binary runs in the busybox
  * initramfs, which has no C library.
  */
 public final class GuestProgram {

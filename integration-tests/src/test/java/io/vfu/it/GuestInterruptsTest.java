@@ -41,9 +41,9 @@ class GuestInterruptsTest {
         initrd = guestInitrd(p, dir);
     }
 
-    /** The provisioned initramfs plus the test program, compiled from src/test/guest now. */
+    /** The provisioned initramfs plus the test program, compiled from src/main/guest-vfu now. */
     static Path guestInitrd(Provisioned p, Path into) throws Exception {
-        Path program = GuestProgram.compile(Path.of("src/test/guest").toAbsolutePath(), into.resolve("vfu-guest-test"));
+        Path program = GuestProgram.compile(Path.of("src/main/guest-vfu").toAbsolutePath(), into.resolve("vfu-guest-test"));
         return new Initramfs().file("/test", Files.readAllBytes(program), 0755)
                 .writeTo(p.guestInitramfs(), into.resolve("initrd.gz"));
     }

@@ -88,6 +88,10 @@ uint64_t now_ms(void);
 
 /* vfio_dev.c */
 bool pci_find(struct dev *d);
+bool pci_find_id(struct dev *d, long vendor, long device);
+bool vfio_attach(struct dev *d);
+bool map_region(struct dev *d, int index);
+bool pci_enable(struct dev *d);
 bool pci_check_config(struct dev *d);
 bool vfio_open(struct dev *d);
 uint32_t rd32(struct dev *d, int bar, uint64_t off);

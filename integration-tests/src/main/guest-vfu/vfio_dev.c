@@ -35,7 +35,8 @@ static bool write_file(const char *path, const char *text) {
     return n == (ssize_t)strlen(text);
 }
 
-bool pci_find(struct dev *d) {
+/* The first function with these IDs in sysfs; its address goes to d->addr. */
+bool pci_find_id(struct dev *d, long vendor, long device) {
     DIR *dir = opendir("/sys/bus/pci/devices");
     if (!dir) { fail("no /sys/bus/pci/devices"); return false; }
     struct dirent *e;
@@ -44,16 +45,18 @@ bool pci_find(struct dev *d) {
         if (e->d_name[0] == '.') continue;
         char p[300];
         snprintf(p, sizeof p, "/sys/bus/pci/devices/%s", e->d_name);
-        if (read_hex_file(p, "vendor") == VFU_VENDOR && read_hex_file(p, "device") == VFU_DEVICE) {
+        if (read_hex_file(p, "vendor") == vendor && read_hex_file(p, "device") == device) {
             snprintf(d->addr, sizeof d->addr, "%.31s", e->d_name);
             found = true;
             break;
         }
     }
     closedir(dir);
-    if (!found) fail("device %04x:%04x not found on the PCI bus", VFU_VENDOR, VFU_DEVICE);
+    if (!found) fail("device %04lx:%04lx not found on the PCI bus", vendor, device);
     return found;
 }
+
+bool pci_find(struct dev *d) { return pci_find_id(d, VFU_VENDOR, VFU_DEVICE); }
 
 static uint32_t page_up(uint32_t v) { return v < 4096 ? 4096 : (v + 4095) & ~4095u; }
 
@@ -122,7 +125,7 @@ bool pci_check_config(struct dev *d) {
     return ok;
 }
 
-static bool map_region(struct dev *d, int index) {
+bool map_region(struct dev *d, int index) {
     struct vfio_region_info ri = {.argsz = sizeof ri, .index = index};
     if (ioctl(d->fd, VFIO_DEVICE_GET_REGION_INFO, &ri)) { fail("region %d info: %m", index); return false; }
     if (index == VFIO_PCI_CONFIG_REGION_INDEX) { d->cfg_off = ri.offset; return true; }
@@ -148,8 +151,8 @@ void wr32(struct dev *d, int bar, uint64_t off, uint32_t v) {
                                                                          (unsigned long long)off);
 }
 
-/* driver_override + drivers_probe, then group -> type1v2 container -> device fd; Memory and Bus Master on. */
-bool vfio_open(struct dev *d) {
+/* driver_override + drivers_probe, then group -> type1v2 container -> device fd. */
+bool vfio_attach(struct dev *d) {
     char p[300], link[300];
     snprintf(p, sizeof p, "/sys/bus/pci/devices/%s/driver_override", d->addr);
     if (!write_file(p, "vfio-pci")) { fail("driver_override: %m"); return false; }
@@ -171,13 +174,25 @@ bool vfio_open(struct dev *d) {
     if (ioctl(d->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) { fail("SET_IOMMU type1v2: %m"); return false; }
     d->fd = ioctl(d->group, VFIO_GROUP_GET_DEVICE_FD, d->addr);
     if (d->fd < 0) { fail("GET_DEVICE_FD: %m"); return false; }
+    return true;
+}
+
+/* Memory Space + Bus Master in COMMAND: without Bus Master QEMU drops MSI/MSI-X and DMA. */
+bool pci_enable(struct dev *d) {
+    uint16_t cmd = 0;
+    if (pread(d->fd, &cmd, 2, (off_t)(d->cfg_off + 4)) != 2) { fail("read COMMAND: %m"); return false; }
+    cmd |= 0x6;
+    if (pwrite(d->fd, &cmd, 2, (off_t)(d->cfg_off + 4)) != 2) { fail("write COMMAND: %m"); return false; }
+    return true;
+}
+
+/* vfio_attach, BAR0/2/4 mapped, Memory and Bus Master on, MSI-X without NORESIZE. */
+bool vfio_open(struct dev *d) {
+    if (!vfio_attach(d)) return false;
     R.bound = true;
     if (!map_region(d, VFIO_PCI_CONFIG_REGION_INDEX) || !map_region(d, 0) || !map_region(d, 2) ||
         !map_region(d, 4)) return false;
-    uint16_t cmd = 0;
-    if (pread(d->fd, &cmd, 2, (off_t)(d->cfg_off + 4)) != 2) { fail("read COMMAND: %m"); return false; }
-    cmd |= 0x6; /* Memory Space + Bus Master: without Bus Master QEMU drops MSI-X and DMA. */
-    if (pwrite(d->fd, &cmd, 2, (off_t)(d->cfg_off + 4)) != 2) { fail("write COMMAND: %m"); return false; }
+    if (!pci_enable(d)) return false;
     struct vfio_irq_info ii = {.argsz = sizeof ii, .index = VFIO_PCI_MSIX_IRQ_INDEX};
     if (ioctl(d->fd, VFIO_DEVICE_GET_IRQ_INFO, &ii)) { fail("MSI-X irq info: %m"); return false; }
     if (ii.flags & VFIO_IRQ_INFO_NORESIZE) { fail("MSI-X is NORESIZE: no dynamic append"); return false; }

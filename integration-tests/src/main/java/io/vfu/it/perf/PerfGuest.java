@@ -1,0 +1,87 @@
+package io.vfu.it.perf;
+
+import io.vfu.it.GuestProgram;
+import io.vfu.it.GuestRun;
+import io.vfu.it.Initramfs;
+import io.vfu.it.Provisioned;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+
+/**
+ * The guest bench (issue 15): the provisioned Debian 6.12 guest with the vfu-guestbench program as {@code /test},
+ * booted under TCG with one vCPU and 512 MiB of guest RAM in a shared memfd, so our server reaches guest memory by
+ * mmap. Two devices sit on the same machine behind {@code intel-iommu} (Debian kernels have no VFIO no-IOMMU):
+ * our default device through {@code vfio-user-pci} and QEMU's in-process {@code edu}; the program binds both to
+ * the guest's vfio-pci and measures them the same way ({@link PerfPlan}), or soaks ours ({@link SoakPlan}).
+ *
+ * <p>The program's C sources travel in this module's jar as resources: its own ({@code src/main/guest-bench},
+ * under {@code io/vfu/it/perf/guest-bench/}) and the guest suite's VFIO plumbing ({@code src/main/guest-vfu}:
+ * {@code vfu_guest.h}, {@code vfio_dev.c}). They are compiled together with the host's {@code gcc -static} when
+ * a guest is built, so the bench, which has only the jar, builds the same program as a test.
+ */
+public final class PerfGuest {
+    /** The program's own sources; gcc fails at link time if one is missing. */
+    static final List<String> SOURCES = List.of("bench.h", "main.c", "stats.c", "measure.c", "vfu_target.c",
+            "edu_target.c", "soak.c");
+    /** What it takes from the guest suite: the device's registers and the VFIO plumbing. */
+    static final List<String> SHARED = List.of("vfu_guest.h", "vfio_dev.c");
+    public static final int MEMORY_MIB = 512;
+    /** MSI-X vectors of our device in the bench: room for the soak's widest round. */
+    public static final int MSIX_VECTORS = 128;
+    public static final int IMS_ENTRIES = 64;
+
+    private PerfGuest() {
+    }
+
+    /** Compiles the program into {@code dir} and writes the initramfs with it as {@code /test}; returns its path. */
+    public static Path initramfs(Provisioned provisioned, Path dir) throws IOException, InterruptedException {
+        Path src = Files.createDirectories(dir.resolve("guest-bench-src"));
+        for (String name : SOURCES) {
+            copy("guest-bench/" + name, src.resolve(name));
+        }
+        for (String name : SHARED) {
+            copy("guest-vfu/" + name, src.resolve(name));
+        }
+        Path program = GuestProgram.compile(src, dir.resolve("vfu-guestbench"));
+        return new Initramfs().file("/test", Files.readAllBytes(program), 0755)
+                .writeTo(provisioned.guestInitramfs(), dir.resolve("initrd-bench.gz"));
+    }
+
+    private static void copy(String resource, Path to) throws IOException {
+        try (InputStream in = PerfGuest.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IOException("guest source " + resource + " is not on the class path (io/vfu/it/perf)");
+            }
+            Files.copy(in, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    /** The vfu-server {@code --config} JSON: our default device {@code name} on {@code socket}. */
+    public static String serverConfig(String name, Path socket) {
+        return """
+                {"devices": [{"name": "%s", "socket": "%s", "msixVectors": %d, "imsEntries": %d}]}
+                """.formatted(name, socket, MSIX_VECTORS, IMS_ENTRIES);
+    }
+
+    /**
+     * The QEMU command line: the guest with {@code kernelArgs} (from {@link PerfPlan} or {@link SoakPlan}), a
+     * vIOMMU ({@code caching-mode=on} so QEMU sees every map), our device on {@code socket} (JSON form, the only
+     * one QEMU 11 takes) and {@code edu}.
+     */
+    public static List<String> command(Provisioned provisioned, Path initramfs, Path socket, List<String> kernelArgs) {
+        String vfu = "{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"" + socket + "\",\"type\":\"unix\"}}";
+        return new GuestRun(provisioned).memoryMib(MEMORY_MIB)
+                // no_timer_check: under TCG on a loaded host the kernel's boot-time check of the timer interrupt
+                // can miss its window, and with interrupt remapping that is a panic (seen here at load 6).
+                .kernelArgs("intel_iommu=on", "no_timer_check")
+                .kernelArgs(kernelArgs.toArray(String[]::new))
+                .qemuArgs("-object", "memory-backend-memfd,id=mem,size=" + MEMORY_MIB + "M,share=on",
+                        "-machine", "memory-backend=mem", "-device", "intel-iommu,caching-mode=on",
+                        "-device", vfu, "-device", "edu")
+                .command(initramfs);
+    }
+}
