@@ -4,11 +4,12 @@
  * with, per device, the median over the runs of each run's figure: read_p50_ns, read_p99_ns (a plain BAR0
  * register), write_p50_ns, write_p99_ns, irq_p50_ns, irq_p99_ns (doorbell write to the eventfd read),
  * dma_copies_per_s, dma_p50_ns (4 KiB copies, one at a time, to the completion interrupt), and for ours
- * shm_read_p50_ns / shm_read_p99_ns (null unless vfubench.shm_off names a register in an mmap'd area).
+ * shm_read_p50_ns / shm_read_p99_ns (our STATUS as published in mapped BAR2 memory, or the register
+ * vfubench.shm_off names; null when the device publishes none).
  * Each run measures both devices back to back, alternating which goes first.
  * Soak mode (vfubench.mode=soak) prints one VFU-SOAK line (soak.c). Exit status 0 only if everything held.
  * Kernel arguments: vfubench.runs (5), .reads (2000), .writes (2000), .irqs (500), .copies (200),
- * .edu_copies (5), .shm_bar (0), .shm_off (-1: skip), .soak (10^6), .soak_start (16), .soak_max (64),
+ * .edu_copies (5), .shm_bar (0), .shm_off (-1: the published STATUS), .soak (10^6), .soak_start (16), .soak_max (64),
  * .soak_ims (8).
  */
 #define _GNU_SOURCE

@@ -82,6 +82,13 @@ bool vfu_target_open(struct target *t, long shm_bar, long shm_off) {
             return false;
         }
         t->shm_reg = (volatile uint32_t *)(t->d.bar[shm_bar] + shm_off);
+    } else {
+        /* By default: STATUS as the device publishes it in BAR2 memory the guest maps (LAYOUT.md "Published
+         * registers"), located by BAR0 SHARED_STATUS; a device that publishes none skips the figure. */
+        uint32_t base = *reg(t, R_SHARED_STATUS);
+        if (base && t->d.bar[2] && (uint64_t)base + R_STATUS + 4 <= t->d.bar_size[2]) {
+            t->shm_reg = (volatile uint32_t *)(t->d.bar[2] + base + R_STATUS);
+        }
     }
     if (!msix_append(&t->d, IRQ_VECTOR) || !msix_append(&t->d, DMA_VECTOR)) return false;
     t->irq_efd = t->d.efd[IRQ_VECTOR];

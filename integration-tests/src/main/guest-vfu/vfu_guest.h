@@ -26,6 +26,7 @@
 #define R_ERROR_INFO 0x024
 #define R_DOORBELL_MSIX 0x040
 #define R_DOORBELL_IMS 0x044
+#define R_SHARED_STATUS 0x030 /* BAR2 offset of the published registers, 0: none */
 #define R_SCRATCH 0x080
 #define R_DMA_RING_BASE_LO 0x100
 #define R_DMA_RING_BASE_HI 0x104

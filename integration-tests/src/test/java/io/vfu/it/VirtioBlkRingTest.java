@@ -176,6 +176,19 @@ class VirtioBlkRingTest {
     }
 
     @Test
+    void aKickWhileTheClientMapsGuestMemoryAgainIsServedOnceItIsBack() throws Exception {
+        request(q0, 0, 0, 0, DATA, 512, true);
+        // QEMU unmaps guest RAM and maps it again when firmware changes the memory layout (PAM), while the
+        // device may already be reading a ring; the request must wait for the window, not break the queue.
+        ram.remapAround(() -> {
+            drv.kick(0);
+            Thread.sleep(50);
+        });
+        assertEquals(0, await(q0, 1, 1), "served after the window came back");
+        assertEquals(0, drv.status() & VirtioTestDriver.NEEDS_RESET, "no NEEDS_RESET for a transient hole");
+    }
+
+    @Test
     void discardAndWriteZeroesLeaveZerosInTheImage() throws Exception {
         byte[] pattern = pattern(16 * 512, 3);
         MemorySegment.copy(MemorySegment.ofArray(pattern), 0, ram.memory(), DATA - RAM, pattern.length);

@@ -178,6 +178,10 @@ public final class DeviceClient implements AutoCloseable {
         }
     }
 
+    void mapAgain(long iova, long size, OwnedFd fd) throws Exception {
+        call(new DmaMap.Request(32, DmaMap.FLAG_READ | DmaMap.FLAG_WRITE, 0, iova, size), fd.fd());
+    }
+
     void unmap(long iova, long size) {
         try {
             if (client.connection().isOpen()) {

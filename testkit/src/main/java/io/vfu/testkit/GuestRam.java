@@ -38,6 +38,26 @@ public final class GuestRam implements AutoCloseable {
         return local.segment();
     }
 
+    /** What runs while the memory is unmapped, in {@link #remapAround}. */
+    @FunctionalInterface
+    public interface WhileUnmapped {
+        void run() throws Exception;
+    }
+
+    /**
+     * Unmaps this memory from the device (DMA_UNMAP), runs {@code during}, then maps the same memory again
+     * (DMA_MAP of the same memfd, contents kept): what QEMU does to guest RAM when the guest's firmware changes
+     * the memory layout under a device that may be working.
+     */
+    public void remapAround(WhileUnmapped during) throws Exception {
+        client.unmap(iova, size());
+        try {
+            during.run();
+        } finally {
+            client.mapAgain(iova, size(), fd);
+        }
+    }
+
     @Override
     public void close() {
         try {

@@ -34,6 +34,10 @@ public final class DmaMapTable implements AutoCloseable {
     private final TreeMap<Long, Entry> windows = new TreeMap<>(Comparator.comparing(Long::longValue, Long::compareUnsigned));
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final int maxMaps;
+    /** Windows mapped so far, and whether the table closed: what a DMA waiting for a window watches. */
+    private final Object mapSignal = new Object();
+    private long mapsMade;
+    private boolean closed;
 
     /** @param maxMaps the negotiated {@code max_dma_maps} */
     public DmaMapTable(int maxMaps) {
@@ -59,6 +63,40 @@ public final class DmaMapTable implements AutoCloseable {
             windows.put(mapping.address(), new Entry(mapping, release));
         } finally {
             lock.writeLock().unlock();
+        }
+        synchronized (mapSignal) {
+            mapsMade++;
+            mapSignal.notifyAll();
+        }
+    }
+
+    /** How many windows were mapped so far (to wait for the next with {@link #awaitMapAfter}). */
+    public long mapsMade() {
+        synchronized (mapSignal) {
+            return mapsMade;
+        }
+    }
+
+    /**
+     * Waits up to {@code timeoutNanos} for a window mapped after {@code seen} windows were; false when none came
+     * in time, the table closed, or the thread was interrupted (its flag is kept).
+     */
+    public boolean awaitMapAfter(long seen, long timeoutNanos) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        synchronized (mapSignal) {
+            while (mapsMade == seen && !closed) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(mapSignal, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            return mapsMade != seen;
         }
     }
 
@@ -204,6 +242,10 @@ public final class DmaMapTable implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (mapSignal) {
+            closed = true; // Rule: nobody waits for a window of a session that ended.
+            mapSignal.notifyAll();
+        }
         unmapAll();
     }
 }

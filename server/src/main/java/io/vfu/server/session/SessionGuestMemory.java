@@ -38,6 +38,8 @@ import java.util.concurrent.TimeoutException;
 final class SessionGuestMemory implements GuestMemory {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    /** How long a DMA waits for a window the client is mapping again. */
+    static final Duration HOLE_WAIT = Duration.ofMillis(200);
 
     private final DmaMapTable maps;
     private final Connection connection;
@@ -161,6 +163,9 @@ final class SessionGuestMemory implements GuestMemory {
         while (buf.hasRemaining()) {
             long span = maps.windowRemaining(addr);
             if (span == 0) {
+                span = awaitWindow(addr);
+            }
+            if (span == 0) {
                 throw new GuestMemoryException("DMA " + (write ? "write" : "read") + " at 0x" + Long.toHexString(addr)
                         + " refused: no mapped window holds it");
             }
@@ -169,6 +174,29 @@ final class SessionGuestMemory implements GuestMemory {
             transferWithin(addr, part, write);
             buf.position(buf.position() + piece);
             addr += piece;
+        }
+    }
+
+    /**
+     * Rule: a window that is missing only while the client maps it again (QEMU unmaps guest RAM and maps it anew
+     * in pieces when the guest's firmware changes its PAM or SMRAM layout, while a device may already be working
+     * on a ring) is waited for, up to {@link #HOLE_WAIT}; then the access fails as before. Never on the reader
+     * thread, which is the one that would read the DMA_MAP.
+     *
+     * @return the bytes from {@code address} to its window's end once one holds it, else 0
+     */
+    private long awaitWindow(long address) {
+        if (connection.onReaderThread()) {
+            return 0;
+        }
+        long deadline = System.nanoTime() + HOLE_WAIT.toNanos();
+        while (true) {
+            long seen = maps.mapsMade();
+            long span = maps.windowRemaining(address);
+            long left = deadline - System.nanoTime();
+            if (span > 0 || left <= 0 || !maps.awaitMapAfter(seen, left)) {
+                return span > 0 ? span : maps.windowRemaining(address);
+            }
         }
     }
 
