@@ -4,6 +4,8 @@ import io.vfu.protocol.Errno;
 import io.vfu.server.device.DeviceHost;
 import io.vfu.server.dma.FileMappings;
 import io.vfu.server.dma.MappingBudget;
+import io.vfu.server.logging.ClientEvents;
+import io.vfu.server.logging.LogFields;
 import io.vfu.server.session.Session;
 import io.vfu.server.socket.AcceptLoop;
 import io.vfu.transport.Connection;
@@ -14,8 +16,6 @@ import io.vfu.transport.TransportLimits;
 import io.vfu.server.socket.UnixSocketListener;
 import io.vfu.transport.UnixSocketTransport;
 import java.io.IOException;
-import java.lang.System.Logger;
-import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -23,6 +23,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One device's socket: accepts clients one at a time (spec "Socket": a dedicated socket per client/server
@@ -31,7 +33,7 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class DeviceEndpoint implements AutoCloseable {
 
-    private static final Logger LOG = System.getLogger(DeviceEndpoint.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(DeviceEndpoint.class);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
     /**
      * Refused connections being answered EBUSY at once, over every device of the process: each holds a reader
@@ -62,8 +64,11 @@ public final class DeviceEndpoint implements AutoCloseable {
     private final PeerPolicy peerPolicy;
     private final ServerLimits limits;
     private final MappingBudget mappings;
-    /** The client being served and a future that completes once its session has been cleaned up. */
-    private record Active(Connection connection, CompletableFuture<Void> ended) {
+    /**
+     * The client being served, a future that completes once its session has been cleaned up, and why the server
+     * closed it, if the server did (its close future cannot tell that from the client's end of stream).
+     */
+    private record Active(Connection connection, CompletableFuture<Void> ended, AtomicReference<String> closedBy) {
     }
 
     private final AtomicReference<Active> active = new AtomicReference<>();
@@ -136,13 +141,15 @@ public final class DeviceEndpoint implements AutoCloseable {
             // ends its own session, never holds up the device or another client).
             t.boundSends(limits.send());
         } catch (IOException e) {
-            LOG.log(Level.WARNING, host.name() + ": cannot bound sends on a new connection: " + e.getMessage());
+            LOG.warn("{}: cannot bound sends on a new connection: {}", host.name(), e.getMessage());
             t.close();
             return;
         }
         if (waiting.incrementAndGet() > MAX_WAITING) {
             waiting.decrementAndGet();
-            refuseBusy(t); // Rule: a client past the admission queue hears EBUSY, as one refused for a busy device
+            // Rule: a client past the admission queue hears EBUSY, as one refused for a busy device.
+            refuseBusy(t, credentials(t), LogFields.ADMISSION_QUEUE_FULL,
+                    MAX_WAITING + " clients already waiting; answered EBUSY");
             return;
         }
         try {
@@ -167,7 +174,7 @@ public final class DeviceEndpoint implements AutoCloseable {
             try {
                 admit(transport);
             } catch (IOException | RuntimeException e) {
-                LOG.log(Level.WARNING, host.name() + ": could not start a session", e);
+                LOG.warn("{}: could not start a session", host.name(), e);
                 transport.close();
             }
         }
@@ -177,15 +184,15 @@ public final class DeviceEndpoint implements AutoCloseable {
         if (isLivenessProbe(t)) {
             // Rule: a connection that ends before sending a byte is another server's check whether this socket
             // is live (UnixSocketListener), not a client: no session, no count, no log line above DEBUG.
-            LOG.log(Level.DEBUG, host.name() + ": a connection closed before sending anything (a liveness check)");
+            LOG.debug("{}: a connection closed before sending anything (a liveness check)", host.name());
             t.close();
             return;
         }
         PeerCredentials peer = t.peerCredentials();
         // Rule: only the server's own UID, or UIDs and GIDs the config allows, may drive a device.
         if (!peerPolicy.admits(peer)) {
-            LOG.log(Level.WARNING, host.name() + ": refused peer uid " + peer.uid() + " gid " + peer.gid()
-                    + " pid " + peer.pid());
+            ClientEvents.refused(host.name(), peer, LogFields.UID_NOT_ALLOWED,
+                    "neither the server's uid nor an allowed uid or gid; closed unanswered");
             host.metrics().sessionRefused();
             t.close();
             return;
@@ -211,23 +218,24 @@ public final class DeviceEndpoint implements AutoCloseable {
                 return;
             }
             if (active.get() != null) {
-                refuseBusy(t);
+                refuseBusy(t, peer, LogFields.BUSY, "another client is attached; answered EBUSY");
                 return;
             }
             current = new Active(Connection.start(t, session, REQUEST_TIMEOUT, "vfu-session-" + host.name()),
-                    new CompletableFuture<>());
+                    new CompletableFuture<>(), new AtomicReference<>());
             active.set(current);
         }
         host.metrics().sessionOpened();
-        LOG.log(Level.INFO, host.name() + ": client pid " + peer.pid() + " connected");
+        long since = System.nanoTime();
+        ClientEvents.connected(host.name(), peer);
         Connection connection = current.connection();
         // Rule: a client that has not completed VERSION within the handshake bound is closed, so a connection
         // that sends nothing (or one byte) cannot hold the device.
         java.util.concurrent.ScheduledFuture<?> handshake = DEADLINES.schedule(() -> {
             if (!session.negotiated() && connection.isOpen()) {
                 host.metrics().handshakeTimeout();
-                LOG.log(Level.INFO, host.name() + ": client pid " + peer.pid() + " closed: no VERSION within "
-                        + limits.handshake());
+                current.closedBy().compareAndSet(null, LogFields.HANDSHAKE_TIMEOUT);
+                ClientEvents.handshakeTimeout(host.name(), peer, limits.handshake());
                 connection.close();
             }
         }, limits.handshake().toNanos(), TimeUnit.NANOSECONDS);
@@ -240,11 +248,30 @@ public final class DeviceEndpoint implements AutoCloseable {
             Throwable cause = e instanceof java.util.concurrent.CompletionException c ? c.getCause() : e;
             if (cause instanceof io.vfu.transport.SendTimeoutException) {
                 host.metrics().sendTimeout();
-                LOG.log(Level.WARNING, host.name() + ": client pid " + peer.pid() + " dropped: "
-                        + cause.getMessage());
             }
-            LOG.log(Level.INFO, host.name() + ": client disconnected" + (e != null ? ": " + e.getMessage() : ""));
+            ClientEvents.disconnected(host.name(), peer, System.nanoTime() - since, session.commands(),
+                    disconnectReason(current.closedBy().get(), cause), cause);
         });
+    }
+
+    /** How a session ended, for its disconnect line: the error that ended it, else who closed it. */
+    private static String disconnectReason(String closedBy, Throwable cause) {
+        return switch (cause) {
+            case null -> closedBy != null ? closedBy : LogFields.EOF;
+            case io.vfu.transport.SendTimeoutException _ -> LogFields.SEND_TIMEOUT;
+            case io.vfu.protocol.FramingException _ -> LogFields.PROTOCOL_ERROR;
+            case IOException _ -> LogFields.IO_ERROR;
+            default -> LogFields.INTERNAL_ERROR;
+        };
+    }
+
+    /** The peer's credentials, or {@code null} when they cannot be read (they only name it in a log line). */
+    private static PeerCredentials credentials(UnixSocketTransport t) {
+        try {
+            return t.peerCredentials();
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /**
@@ -283,13 +310,16 @@ public final class DeviceEndpoint implements AutoCloseable {
      * {@link #MAX_REFUSING} refusals are answered at once in the process; past that a refused connection is
      * closed at once.
      */
-    private void refuseBusy(UnixSocketTransport t) {
+    private void refuseBusy(UnixSocketTransport t, PeerCredentials peer, String reason, String detail) {
         host.metrics().sessionRefused();
         if (REFUSING.incrementAndGet() > MAX_REFUSING) {
             REFUSING.decrementAndGet();
+            ClientEvents.refused(host.name(), peer, LogFields.REFUSALS_FULL,
+                    MAX_REFUSING + " refusals already being answered; closed unanswered");
             t.close();
             return;
         }
+        ClientEvents.refused(host.name(), peer, reason, detail);
         Connection c = Connection.start(t, (conn, frame) -> {
             conn.replyError(frame.header(), Errno.EBUSY);
             Thread.ofVirtual().start(conn::close);
@@ -324,7 +354,7 @@ public final class DeviceEndpoint implements AutoCloseable {
                 listener.close(); // removes the socket file if it is still ours
             }
         } catch (IOException e) {
-            LOG.log(Level.WARNING, host.name() + ": closing the socket failed", e);
+            LOG.warn("{}: closing the socket failed", host.name(), e);
         }
         for (Runnable r : admitter.shutdownNow()) {
             // Rule: clients still waiting for admission are closed with the endpoint, never leaked.
@@ -334,6 +364,7 @@ public final class DeviceEndpoint implements AutoCloseable {
         }
         Active a = active.get();
         if (a != null) {
+            a.closedBy().compareAndSet(null, LogFields.SERVER_CLOSING);
             a.connection().close();
             try {
                 // Rule: the device goes only after its session has ended (no device call in flight).
@@ -341,7 +372,7 @@ public final class DeviceEndpoint implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (ExecutionException | TimeoutException e) {
-                LOG.log(Level.WARNING, host.name() + ": the session did not end within 5 s of close");
+                LOG.warn("{}: the session did not end within 5 s of close", host.name());
             }
         }
         host.close();

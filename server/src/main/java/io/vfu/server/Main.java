@@ -26,6 +26,8 @@ public final class Main {
 
     /** Starts the server {@code options} describe, prints the ready line, and waits for SIGTERM. */
     static int serve(CliOptions options) throws Exception {
+        // Rule: logging is set up before anything logs, so no line goes to Logback's default (stdout) setup.
+        io.vfu.server.logging.LogSetup.apply(options.logging());
         ServerConfig config = options.config().isPresent()
                 ? ServerConfig.load(options.config().get())
                 : options.singleDeviceConfig();

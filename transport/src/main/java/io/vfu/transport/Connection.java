@@ -6,7 +6,6 @@ import io.vfu.protocol.FramingException;
 import io.vfu.protocol.Header;
 import io.vfu.protocol.MessageException;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Objects;
@@ -39,7 +38,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Connection implements AutoCloseable {
 
-    private static final System.Logger LOG = System.getLogger(Connection.class.getName());
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Connection.class);
     private static final AtomicInteger THREADS = new AtomicInteger();
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     /** msg_id bit 15: set for posted commands, clear for requests (see {@link #isPostedId}). */
@@ -282,7 +281,7 @@ public final class Connection implements AutoCloseable {
         } catch (FramingException | IOException e) {
             throw e;
         } catch (Exception e) {
-            LOG.log(Level.WARNING, "command " + lent.command() + " msg_id " + lent.msgId() + " failed", e);
+            LOG.warn("command {} msg_id {} failed", lent.command(), lent.msgId(), e);
             replyError(lent, Errno.EIO);
         }
     }
@@ -300,7 +299,7 @@ public final class Connection implements AutoCloseable {
         if (p == null) {
             // An error reply to a posted command, a late reply to a timed-out request, or a peer bug: the handler
             // hears of it; the frame and its fds are dropped.
-            LOG.log(Level.DEBUG, "reply to msg_id {0} answers no request in flight", h.msgId());
+            LOG.debug("reply to msg_id {} answers no request in flight", h.msgId());
             frame.close();
             handler.onUnsolicitedReply(this, h);
             return;
@@ -319,7 +318,7 @@ public final class Connection implements AutoCloseable {
 
     private void refuse(TooManyFdsException e) throws IOException {
         Header h = e.header();
-        LOG.log(Level.DEBUG, e.getMessage());
+        LOG.debug(e.getMessage());
         if (h.isReply()) {
             Pending p = pending.remove(h.msgId());
             if (p != null) {

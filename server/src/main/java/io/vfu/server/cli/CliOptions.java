@@ -19,12 +19,14 @@ import java.util.Optional;
  * @param socketGroup group of the {@code --socket} file (default the server's)
  * @param allowUids   peer uids served besides the server's own
  * @param allowGids   peer effective gids served
+ * @param logging     the log level, format and command trace
  */
 public record CliOptions(Optional<Path> socket, Optional<Path> config, Optional<Integer> metricsPort,
                          String metricsHost, Optional<SocketMode> socketMode, Optional<SocketGroup> socketGroup,
-                         List<Long> allowUids, List<Long> allowGids) {
+                         List<Long> allowUids, List<Long> allowGids, LogOptions logging) {
 
     public CliOptions {
+        java.util.Objects.requireNonNull(logging, "logging");
         allowUids = List.copyOf(allowUids);
         allowGids = List.copyOf(allowGids);
     }

@@ -34,7 +34,7 @@ import picocli.CommandLine.TypeConversionException;
         customSynopsis = {
                 "vfu-server (--socket PATH | --config FILE) [--metrics-port N] [--metrics-host ADDR]",
                 "                  [--socket-mode MODE] [--socket-group GROUP] [--allow-uid UIDS]...",
-                "                  [--allow-gid GIDS]...",
+                "                  [--allow-gid GIDS]... [--log-level LEVEL] [--log-format FORMAT] [--trace]",
                 "       vfu-server --help | --version"},
         description = {"", "Serves emulated PCI devices to QEMU's vfio-user-pci, each on its own Unix socket.", ""},
         optionListHeading = "Options:%n",
@@ -48,8 +48,8 @@ import picocli.CommandLine.TypeConversionException;
                 "The server prints a line starting with \"vfu-server ready\" on stdout once every socket listens,",
                 "and removes its sockets on SIGTERM.",
                 "",
-                "Environment: VFU_SOCKET, VFU_CONFIG, VFU_METRICS_PORT and VFU_METRICS_HOST stand for the options",
-                "of the same name when those are not given.",
+                "Environment: VFU_SOCKET, VFU_CONFIG, VFU_METRICS_PORT, VFU_METRICS_HOST, VFU_LOG_LEVEL and",
+                "VFU_LOG_FORMAT stand for the options of the same name when those are not given.",
                 "",
                 "Exit status: 0 after --help or --version, 2 for a usage error, 1 when the server cannot start",
                 "(the reason is on stderr), 143 after SIGTERM."})
@@ -104,6 +104,9 @@ public final class ServerCommand implements Callable<Integer> {
             description = "also serve peers whose effective gid is one of these (comma list; repeatable); "
                     + "supplementary groups are not consulted")
     private List<Long> allowGids = new ArrayList<>();
+
+    @CommandLine.Mixin
+    private LoggingOptions logging = new LoggingOptions();
 
     private final Runner runner;
 
@@ -182,7 +185,7 @@ public final class ServerCommand implements Callable<Integer> {
         }
         return new CliOptions(Optional.ofNullable(socketSource), Optional.ofNullable(configSource),
                 Optional.ofNullable(metricsPort), metricsHost, Optional.ofNullable(socketMode),
-                Optional.ofNullable(socketGroup), allowUids, allowGids);
+                Optional.ofNullable(socketGroup), allowUids, allowGids, logging.options());
     }
 
     private ParameterException usage(String message) {

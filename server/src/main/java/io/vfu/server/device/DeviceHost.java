@@ -9,8 +9,6 @@ import io.vfu.device.MessageSink;
 import io.vfu.device.VfioDevice;
 import io.vfu.device.pci.InterruptStats;
 import io.vfu.server.metrics.DeviceMetrics;
-import java.lang.System.Logger;
-import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,7 +32,7 @@ public final class DeviceHost implements AutoCloseable {
         io.vfu.transport.Connection connection();
     }
 
-    private static final Logger LOG = System.getLogger(DeviceHost.class.getName());
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DeviceHost.class);
 
     private final String name;
     private final ReentrantLock lock = new ReentrantLock();
@@ -165,7 +163,7 @@ public final class DeviceHost implements AutoCloseable {
             try {
                 c.close();
             } catch (Exception e) {
-                LOG.log(Level.DEBUG, () -> "closing an interrupt target failed: " + e.getMessage());
+                LOG.debug("closing an interrupt target failed: {}", e.getMessage());
             }
         }
     }
@@ -185,7 +183,7 @@ public final class DeviceHost implements AutoCloseable {
                 }
             } catch (java.io.IOException e) {
                 // The connection is going away; the session's end releases everything.
-                LOG.log(Level.DEBUG, () -> name + ": posted write not sent: " + e.getMessage());
+                LOG.debug("{}: posted write not sent: {}", name, e.getMessage());
             }
         }
     }
@@ -271,7 +269,7 @@ public final class DeviceHost implements AutoCloseable {
         if (a == null) {
             // Rule: with no client there is no bus to write to; count it rather than fail silently.
             postedWithoutClient++;
-            LOG.log(Level.DEBUG, () -> name + ": posted write with no client attached was dropped");
+            LOG.debug("{}: posted write with no client attached was dropped", name);
             return;
         }
         if (!posted.add(a.connection(), address, data)) {
@@ -309,7 +307,7 @@ public final class DeviceHost implements AutoCloseable {
         } catch (RuntimeException | InternalError e) {
             // Rule: a failure in one run never ends the worker; the engine is idle again (runPending) and the
             // next doorbell or client runs it.
-            LOG.log(Level.WARNING, name + ": DMA worker failed", e);
+            LOG.warn("{}: DMA worker failed", name, e);
         }
     }
 
@@ -328,7 +326,7 @@ public final class DeviceHost implements AutoCloseable {
             // Rule: the device lets go of its files and threads before its shared memory goes (it may touch it).
             function.close();
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, name + ": closing the device failed", e);
+            LOG.warn("{}: closing the device failed", name, e);
         } finally {
             shared.close();
             lock.unlock();

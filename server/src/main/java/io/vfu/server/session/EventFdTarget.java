@@ -4,8 +4,6 @@ import io.vfu.device.IrqTarget;
 import io.vfu.server.metrics.DeviceMetrics;
 import io.vfu.transport.nativeio.EventFd;
 import io.vfu.transport.nativeio.NativeCallException;
-import java.lang.System.Logger;
-import java.lang.System.Logger.Level;
 
 /**
  * An interrupt target backed by an eventfd the client passed with {@code VFIO_USER_DEVICE_SET_IRQS}
@@ -14,7 +12,7 @@ import java.lang.System.Logger.Level;
  */
 final class EventFdTarget implements IrqTarget, AutoCloseable {
 
-    private static final Logger LOG = System.getLogger(EventFdTarget.class.getName());
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EventFdTarget.class);
 
     private final EventFd eventFd;
     private final DeviceMetrics metrics;
@@ -36,7 +34,7 @@ final class EventFdTarget implements IrqTarget, AutoCloseable {
         } catch (NativeCallException e) {
             // Rule: an eventfd write fails only if the counter would overflow or the fd is bad; never throw into
             // the device model, which calls this under the device lock.
-            LOG.log(Level.WARNING, "eventfd signal failed: " + e.getMessage());
+            LOG.warn("eventfd signal failed: {}", e.getMessage());
         }
     }
 

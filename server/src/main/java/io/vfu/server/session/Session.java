@@ -42,11 +42,12 @@ import io.vfu.transport.Frame;
 import io.vfu.transport.LentFrame;
 import java.util.concurrent.TimeUnit;
 import java.io.IOException;
-import java.lang.System.Logger;
-import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * One client session on one device: decodes each command, runs it against the device, and replies. Commands
@@ -59,7 +60,7 @@ import java.util.List;
  */
 public final class Session implements CommandHandler, DeviceHost.Attachment {
 
-    private static final Logger LOG = System.getLogger(Session.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(Session.class);
 
     /** What this server offers in VERSION: at most what QEMU 11 accepts, and REGION_WRITE_MULTI. */
     public static final Capabilities SERVER_CAPABILITIES = new Capabilities(
@@ -85,6 +86,8 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
     private final DmaMapRequests dmaMapRequests;
     private volatile Limits limits = Limits.DEFAULT;
     private volatile boolean negotiated;
+    /** Commands the client sent; written by the reader thread only (see {@link #commands()}). */
+    private long commands;
 
     /**
      * A session for {@code host}; it binds to its connection when the first command arrives.
@@ -102,6 +105,8 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
 
     private synchronized void bind(Connection c) {
         if (connection == null) {
+            // Rule: whatever the reader thread logs (the transport, the device's System.Logger) names the device.
+            MDC.put(io.vfu.server.logging.LogFields.DEVICE, host.name());
             guestMemory = new SessionGuestMemory(dmaMaps, c, host.metrics(), Limits.DEFAULT_MAX_DATA_XFER_SIZE);
             connection = c;
         }
@@ -134,6 +139,30 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
      */
     @Override
     public void onLentCommand(Connection c, LentFrame m) throws Exception {
+        commands++;
+        // Rule: with tracing off the command is served as is: one level check, nothing gathered or allocated.
+        if (!CommandTrace.enabled()) {
+            serve(c, m);
+            return;
+        }
+        int msgId = m.msgId();
+        int command = m.command();
+        try {
+            serve(c, m);
+            CommandTrace.served(host.name(), msgId, command);
+        } catch (MessageException e) {
+            CommandTrace.refused(host.name(), msgId, command, e.errno(), e.getMessage());
+            throw e;
+        } catch (FramingException | IOException e) {
+            CommandTrace.failed(host.name(), msgId, command, e, true);
+            throw e;
+        } catch (Exception e) {
+            CommandTrace.failed(host.name(), msgId, command, e, false);
+            throw e;
+        }
+    }
+
+    private void serve(Connection c, LentFrame m) throws Exception {
         int command = m.command();
         // Rule: a command with the Error flag, or any command before VERSION, gets the decoder's exact errno.
         if (negotiated && !m.isError()) {
@@ -167,7 +196,9 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
     private MessageException refused(int command, Exception e) {
         MessageException m = e instanceof DeviceException d ? Errnos.toMessage(d) : (MessageException) e;
         host.metrics().error(m.errno().code());
-        LOG.log(Level.DEBUG, () -> host.name() + ": " + Command.fromCode(command) + " refused: " + m.getMessage());
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: {} refused: {}", host.name(), Command.fromCode(command), m.getMessage());
+        }
         return m;
     }
 
@@ -265,14 +296,29 @@ public final class Session implements CommandHandler, DeviceHost.Attachment {
         host.metrics().postedWriteFailed(reply.error());
         if (!postFailureLogged) {
             postFailureLogged = true;
-            LOG.log(Level.WARNING, host.name() + ": the client refused a posted write (errno " + reply.error()
-                    + "); further failures are counted in vfu_posted_writes_failed_total");
+            LOG.atWarn().addKeyValue(io.vfu.server.logging.LogFields.DEVICE, host.name())
+                    .addKeyValue(io.vfu.server.logging.LogFields.ERRNO, errnoName(reply.error()))
+                    .log("{}: the client refused a posted write ({}); further failures are counted in "
+                            + "vfu_posted_writes_failed_total", host.name(), errnoName(reply.error()));
         }
+    }
+
+    private static String errnoName(long code) {
+        Errno e = Errno.fromCode(code);
+        return e != null ? e.name() : "errno " + code;
     }
 
     /** Whether VERSION has been negotiated (spec "Connection Initiation"). */
     public boolean negotiated() {
         return negotiated;
+    }
+
+    /**
+     * How many commands the client sent. Exact once the session has ended (read it after {@link #end}); a
+     * forced close may miss a command that was still being read.
+     */
+    public long commands() {
+        return commands;
     }
 
     /** Releases what the session owns: eventfds and DMA windows. Device state is kept. */

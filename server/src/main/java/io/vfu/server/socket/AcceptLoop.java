@@ -7,8 +7,6 @@ import io.vfu.transport.nativeio.EventFd;
 import io.vfu.transport.nativeio.NativeCallException;
 import io.vfu.transport.nativeio.Poller;
 import java.io.IOException;
-import java.lang.System.Logger;
-import java.lang.System.Logger.Level;
 import java.util.Arrays;
 import java.util.function.Consumer;
 
@@ -24,7 +22,7 @@ import java.util.function.Consumer;
  */
 public final class AcceptLoop implements AutoCloseable {
 
-    private static final Logger LOG = System.getLogger(AcceptLoop.class.getName());
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AcceptLoop.class);
 
     private record Entry(UnixSocketListener listener, Consumer<UnixSocketTransport> handler) {
     }
@@ -110,7 +108,7 @@ public final class AcceptLoop implements AutoCloseable {
         } catch (IllegalStateException e) {
             // closed concurrently: the loop has stopped, nothing to wake
         } catch (NativeCallException e) {
-            LOG.log(Level.WARNING, "could not wake the accept loop: " + e.getMessage());
+            LOG.warn("could not wake the accept loop: {}", e.getMessage());
         }
     }
 
@@ -119,7 +117,7 @@ public final class AcceptLoop implements AutoCloseable {
         try {
             wake = EventFd.create();
         } catch (NativeCallException e) {
-            LOG.log(Level.ERROR, "accept loop cannot start; no clients can connect", e);
+            LOG.error("accept loop cannot start; no clients can connect", e);
             closed = true;
             return;
         }
@@ -151,7 +149,7 @@ public final class AcceptLoop implements AutoCloseable {
                 }
             } catch (NativeCallException | RuntimeException e) {
                 // Rule: the one accept thread of the server never dies of one bad pass; it logs and goes on.
-                LOG.log(Level.ERROR, "accept loop pass failed", e);
+                LOG.error("accept loop pass failed", e);
                 pause();
             } finally {
                 synchronized (this) {
@@ -175,7 +173,7 @@ public final class AcceptLoop implements AutoCloseable {
             } catch (IOException ex) {
                 // E.g. EMFILE: the connection stays queued and poll reports it again at once; back off briefly
                 // instead of spinning (every device waits that long, only while accepting fails).
-                LOG.log(Level.WARNING, e.listener().path() + ": accept failed: " + ex);
+                LOG.warn("{}: accept failed: {}", e.listener().path(), ex.toString());
                 pause();
                 return;
             }
@@ -185,7 +183,7 @@ public final class AcceptLoop implements AutoCloseable {
             try {
                 e.handler().accept(t);
             } catch (RuntimeException ex) {
-                LOG.log(Level.WARNING, e.listener().path() + ": could not start a session", ex);
+                LOG.warn("{}: could not start a session", e.listener().path(), ex);
                 t.close();
             }
         }
