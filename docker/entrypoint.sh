@@ -7,12 +7,14 @@
 #     server is first to touch when it DMAs into a shared memfd (the kernel charges those to this container).
 #   - The start-up AOT cache (JEP 483/514) made by train-aot.sh is used unless VFU_AOT=off; a cache the JVM
 #     cannot use is a warning on stderr, never a failed start.
-#   - JVM warnings go to stderr: stdout carries only the server's own lines (the first is the ready line).
+#   - JVM output goes to stderr: stdout carries only the server's own lines (the first is the ready line). That
+#     is warnings (-Xlog) and everything the VM prints itself, such as a SIGQUIT thread dump (`docker kill -s
+#     QUIT`), which HotSpot writes to stdout unless told otherwise (-XX:+DisplayVMOutputToStderr).
 # exec: java is PID 1, so `docker stop`'s SIGTERM reaches the server, which removes its sockets.
 set -euo pipefail
 cache=/opt/vfu/vfu-server.aot
 opts=(-XX:+UseSerialGC -XX:MaxRAMPercentage=50 -Xlog:disable -Xlog:all=warning:stderr
-      --enable-native-access=ALL-UNNAMED)
+      -XX:+DisplayVMOutputToStderr --enable-native-access=ALL-UNNAMED)
 if [ -n "${VFU_AOT_TRAIN_OUTPUT:-}" ]; then
   opts+=(-XX:AOTCacheOutput="$VFU_AOT_TRAIN_OUTPUT")
 elif [ "${VFU_AOT:-on}" != off ]; then

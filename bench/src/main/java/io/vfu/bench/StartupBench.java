@@ -19,8 +19,9 @@ import java.util.List;
  */
 final class StartupBench {
 
-    /** The JVM flags {@code bin/vfu-server} adds besides the cache (JVM warnings to stderr, not stdout). */
-    static final List<String> SCRIPT_FLAGS = List.of("-Xlog:disable", "-Xlog:all=warning:stderr");
+    /** The JVM flags {@code bin/vfu-server} adds besides the cache (JVM output to stderr, not stdout). */
+    static final List<String> SCRIPT_FLAGS = List.of("-Xlog:disable", "-Xlog:all=warning:stderr",
+            "-XX:+DisplayVMOutputToStderr");
 
     /** Medians in ms; {@code aotCacheBytes} is 0 when training produced no cache (the AOT figure is then plain). */
     record Result(double plainMs, double cdsMs, double aotMs, long aotCacheBytes) {
