@@ -220,6 +220,29 @@ class LoggingProcessTest {
     }
 
     @Test
+    void aClientThatNeverCompletesVersionIsLoggedAsAHandshakeTimeout() throws Exception {
+        Path config = Files.writeString(dir.resolve("c.json"), "{\"devices\": [{\"name\": \"dev0\", \"socket\": \""
+                + sock() + "\"}], \"limits\": {\"handshakeTimeoutMs\": 300}}");
+        List<String> cmd = List.of(ProcessHandle.current().info().command().orElseThrow(), "-XX:+UseSerialGC", "-jar",
+                ServerProcessTest.serverJar().toString(), "--config", config.toString(), "--log-format", "json");
+        Process server = new ProcessBuilder(cmd).redirectOutput(dir.resolve("out").toFile())
+                .redirectError(dir.resolve("err").toFile()).start();
+        awaitText("out", "vfu-server ready", server);
+        try (java.nio.channels.SocketChannel silent = java.nio.channels.SocketChannel.open(
+                java.net.UnixDomainSocketAddress.of(sock()))) {
+            assertTrue(silent.isConnected());
+            awaitText("err", "client_disconnected", server);
+        }
+        List<JsonNode> lines = jsonLines(stop(server));
+        JsonNode timeout = only(lines, "handshake_timeout", n -> true);
+        assertEquals("dev0", timeout.get("device").asText());
+        assertEquals(ProcessHandle.current().pid(), timeout.get("client_pid").asLong());
+        JsonNode gone = only(lines, "client_disconnected", n -> true);
+        assertEquals("handshake_timeout", gone.get("reason").asText());
+        assertEquals(0, gone.get("commands").asLong());
+    }
+
+    @Test
     void aLogbackFileOfTheUsersOwnWinsOverTheOptions() throws Exception {
         Path config = Files.writeString(dir.resolve("logback.xml"), """
                 <configuration>
