@@ -308,7 +308,9 @@ public final class DeviceEndpoint implements AutoCloseable {
      * A second client gets EBUSY for its first command (its VERSION) and is disconnected; one that sends nothing
      * is disconnected after the handshake bound, so idle refused connections cannot pile up. At most
      * {@link #MAX_REFUSING} refusals are answered at once in the process; past that a refused connection is
-     * closed at once.
+     * closed at once. Either way the refusal is logged with {@code reason} and {@code detail}.
+     *
+     * @param peer the client's credentials, or {@code null} when they could not be read
      */
     private void refuseBusy(UnixSocketTransport t, PeerCredentials peer, String reason, String detail) {
         host.metrics().sessionRefused();
