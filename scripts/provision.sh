@@ -16,7 +16,8 @@ cache=${VFU_CACHE:-/var/cache/vfu-java}
 recipe=2
 suite=trixie
 qemu_major=11
-host_packages=(debootstrap prometheus xz-utils cpio e2fsprogs)
+# systemd: systemd-analyze checks the shipped unit (SystemdUnitTest); e2fsprogs: e2fsck checks the virtio-blk image.
+host_packages=(debootstrap prometheus xz-utils cpio e2fsprogs systemd)
 
 log() { printf 'provision: %s\n' "$*" >&2; }
 die() { printf 'provision: FAILED: %s\n' "$*" >&2; exit 1; }

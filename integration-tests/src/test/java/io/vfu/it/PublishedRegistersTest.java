@@ -2,14 +2,15 @@ package io.vfu.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.vfu.server.config.ServerConfig;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The default device publishes the registers a guest polls in BAR2 memory QEMU 11 maps into the guest
- * (device-model/LAYOUT.md "Published registers"): the guest reads the status page and the delivery counters with
- * no message to the server, and reads what a trapped read of BAR0 returns.
+ * The default device with {@code "publishRegisters": true} publishes the registers a guest polls in BAR2 memory
+ * QEMU 11 maps into the guest (device-model/LAYOUT.md "Published registers"): the guest reads the status page and
+ * the delivery counters with no message to the server, and reads what a trapped read of BAR0 returns.
  */
 class PublishedRegistersTest {
 
@@ -24,7 +25,11 @@ class PublishedRegistersTest {
 
     @Test
     void theGuestReadsPublishedRegistersWithoutAMessage() {
-        try (VfuRig rig = VfuRig.start(dir, a -> a)) {
+        ServerConfig config = ServerConfig.parse("test", """
+                {"devices": [{"name": "dev0", "socket": "%s", "publishRegisters": true}]}"""
+                .formatted(dir.resolve("vfu.sock")));
+        try (VfuRig rig = VfuRig.server(config)) {
+            rig.attach(a -> a);
             long base = rig.qemu.readl(rig.bar0 + SHARED_STATUS);
             assertEquals(0x9000, base, "the published area follows the PBA page");
             int control = rig.cfg.read16(VfuRig.SLOT, 0x52);

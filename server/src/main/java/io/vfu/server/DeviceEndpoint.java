@@ -78,6 +78,9 @@ public final class DeviceEndpoint implements AutoCloseable {
     /** Clients accepted and not yet admitted (see {@link #MAX_WAITING}). */
     private final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean closed;
+    /** The device left the configuration: no new client, closed once the current one has gone. */
+    private volatile boolean retiring;
+    private boolean listenerClosed;
 
     /**
      * @param access     the socket file's mode and group
@@ -213,8 +216,8 @@ public final class DeviceEndpoint implements AutoCloseable {
         Session session = new Session(host, new FileMappings(mappings, limits.mappedFilesPerSession()));
         Active current;
         synchronized (active) {
-            if (closed) {
-                t.close(); // Rule: no session starts once close() has begun (it would never be closed).
+            if (closed || retiring) {
+                t.close(); // Rule: no session starts once close() or retire() has begun (it would never be closed).
                 return;
             }
             if (active.get() != null) {
@@ -341,6 +344,44 @@ public final class DeviceEndpoint implements AutoCloseable {
         return t;
     }
 
+    /**
+     * The device left the configuration (SIGHUP): its socket goes now, so no new client can come; the device is
+     * closed once the client it serves, if any, has gone (it is never cut off).
+     *
+     * @return completes when the device is closed
+     */
+    public CompletableFuture<Void> retire() {
+        retiring = true;
+        stopListening();
+        Active a = active.get();
+        CompletableFuture<Void> ended = a == null ? CompletableFuture.completedFuture(null) : a.ended();
+        return ended.thenRunAsync(this::close, runnable -> Thread.ofVirtual().name("vfu-retire-" + host.name())
+                .start(runnable));
+    }
+
+    /** Whether {@link #retire()} was called. */
+    public boolean retiring() {
+        return retiring;
+    }
+
+    /** Unregisters and closes the listener (removing the socket file if it is still ours), once. */
+    private void stopListening() {
+        synchronized (active) {
+            if (listenerClosed || listener == null) {
+                listenerClosed = true;
+                return;
+            }
+            listenerClosed = true;
+        }
+        try {
+            // Rule: the loop lets go of the fd before it is closed.
+            acceptLoop.unregister(listener);
+            listener.close(); // removes the socket file if it is still ours
+        } catch (IOException e) {
+            LOG.warn("{}: closing the socket failed", host.name(), e);
+        }
+    }
+
     @Override
     public void close() {
         synchronized (active) {
@@ -349,15 +390,7 @@ public final class DeviceEndpoint implements AutoCloseable {
             }
             closed = true;
         }
-        try {
-            if (listener != null) {
-                // Rule: the loop lets go of the fd before it is closed.
-                acceptLoop.unregister(listener);
-                listener.close(); // removes the socket file if it is still ours
-            }
-        } catch (IOException e) {
-            LOG.warn("{}: closing the socket failed", host.name(), e);
-        }
+        stopListening();
         for (Runnable r : admitter.shutdownNow()) {
             // Rule: clients still waiting for admission are closed with the endpoint, never leaked.
             if (r instanceof Admission a) {

@@ -32,6 +32,13 @@ public final class Main {
                 ? ServerConfig.load(options.config().get())
                 : options.singleDeviceConfig();
         VfuServer server = VfuServer.start(config, options.metricsPort(), options.metricsHost());
+        if (options.config().isPresent()) {
+            new ConfigReload(server, options.config().get()).onSighup();
+        } else {
+            // Rule: SIGHUP never ends a server (the JVM's default would exit with 129); with no file, nothing to re-read.
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal ->
+                    org.slf4j.LoggerFactory.getLogger(Main.class).info("SIGHUP: no --config file to re-read; nothing changed"));
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

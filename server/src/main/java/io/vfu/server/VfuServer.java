@@ -10,6 +10,7 @@ import io.vfu.server.device.DeviceHost;
 import io.vfu.server.device.DeviceTypes;
 import io.vfu.server.dma.MappingBudget;
 import io.vfu.server.socket.AcceptLoop;
+import io.vfu.server.socket.PeerPolicy;
 import io.vfu.transport.TransportLimits;
 import io.vfu.server.metrics.DeviceMetrics;
 import io.vfu.server.metrics.InterruptMetrics;
@@ -29,7 +30,14 @@ import java.util.Optional;
 public final class VfuServer implements AutoCloseable {
 
     private final PrometheusMeterRegistry registry;
-    private final List<DeviceEndpoint> endpoints = new ArrayList<>();
+    /** Copy-on-write: a reload changes it while scrapes and /readyz read it. */
+    private final List<DeviceEndpoint> endpoints = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** What a reload needs to start a device like the first ones. */
+    private PeerPolicy peers;
+    private ServerLimits limits;
+    private MappingBudget mappings;
+    /** The configuration serving now (null for an embedded server built device by device). */
+    private ServerConfig config;
     /** One thread accepts for every device (see AcceptLoop). */
     private final AcceptLoop acceptLoop = AcceptLoop.start(TransportLimits.DEFAULT, "vfu-accept");
     private MetricsEndpoint metricsEndpoint;
@@ -37,6 +45,9 @@ public final class VfuServer implements AutoCloseable {
     private VfuServer(PrometheusMeterRegistry registry) {
         this.registry = registry;
         JvmAllocationMetrics.bind(registry);
+        BuildInfo build = BuildInfo.current();
+        Gauge.builder("vfu.build.info", () -> 1).tag("version", build.version()).tag("commit", build.commit())
+                .description("1, with the version and git commit of this build as labels").register(registry);
     }
 
     /**
@@ -73,14 +84,13 @@ public final class VfuServer implements AutoCloseable {
                 .description("Client files mapped for direct DMA, over every session").register(s.registry);
         Gauge.builder("vfu.dma.mapped.files.budget", mappings, MappingBudget::limit)
                 .description("Client files the process may map for direct DMA").register(s.registry);
+        s.peers = b.peers;
+        s.limits = b.limits;
+        s.mappings = mappings;
+        s.config = b.config;
         try {
             for (VfuServerBuilder.Device d : b.devices) {
-                DeviceMetrics metrics = new DeviceMetrics(s.registry, d.name());
-                DeviceHost host = new DeviceHost(d.name(), d.create(), metrics);
-                bindDeviceGauges(metrics, host);
-                DeviceEndpoint ep = new DeviceEndpoint(host, d.socket(), d.access(), b.peers, b.limits, mappings);
-                s.endpoints.add(ep);
-                ep.start(s.acceptLoop);
+                s.startDevice(d);
             }
             if (b.metricsPort != null) {
                 try {
@@ -99,6 +109,81 @@ public final class VfuServer implements AutoCloseable {
         return s;
     }
 
+    /** Creates the device, binds its socket and has the accept loop take its clients. */
+    private void startDevice(VfuServerBuilder.Device d) throws IOException {
+        DeviceMetrics metrics = new DeviceMetrics(registry, d.name());
+        DeviceHost host;
+        try {
+            host = new DeviceHost(d.name(), d.create(), metrics);
+        } catch (RuntimeException e) {
+            removeMeters(d.name());
+            throw e;
+        }
+        bindDeviceGauges(metrics, host);
+        DeviceEndpoint ep = new DeviceEndpoint(host, d.socket(), d.access(), peers, limits, mappings);
+        endpoints.add(ep);
+        try {
+            ep.start(acceptLoop);
+        } catch (IOException | RuntimeException e) {
+            endpoints.remove(ep);
+            ep.close();
+            removeMeters(d.name());
+            throw e;
+        }
+    }
+
+    /** Rule: a device that is gone leaves no series behind (a scrape shows what serves now). */
+    private void removeMeters(String device) {
+        for (io.micrometer.core.instrument.Meter m : registry.getMeters()) {
+            if (device.equals(m.getId().getTag("device"))) {
+                registry.remove(m);
+            }
+        }
+    }
+
+    /**
+     * Applies {@code next}, the configuration read again (SIGHUP): devices new in it start listening; devices
+     * no longer in it stop listening at once and go once their client has detached; a device whose entry
+     * changed, and changes of the server-wide keys, are reported as needing a restart and left as they are.
+     *
+     * @throws IllegalStateException when this server was not started from a configuration
+     */
+    public synchronized ConfigChange reload(ServerConfig next) {
+        if (config == null) {
+            throw new IllegalStateException("this server was not started from a configuration");
+        }
+        ConfigChange change = ConfigChange.between(config, next, this::retiring);
+        for (String name : change.removed()) {
+            endpoint(name).ifPresent(ep -> ep.retire().whenComplete((v, e) -> {
+                endpoints.remove(ep);
+                removeMeters(name);
+            }));
+        }
+        java.util.List<String> failed = new java.util.ArrayList<>();
+        for (DeviceSpec d : next.devices()) {
+            if (change.added().contains(d.name())) {
+                try {
+                    startDevice(VfuServerBuilder.Device.of(next, d));
+                } catch (IOException | RuntimeException e) {
+                    failed.add(d.name() + ": " + e.getMessage());
+                }
+            }
+        }
+        // Rule: what serves now is the old configuration with the additions and removals applied; entries that
+        // changed keep serving as before until a restart.
+        config = change.applied(config, next);
+        return failed.isEmpty() ? change : change.withFailures(failed);
+    }
+
+    private boolean retiring(String name) {
+        return endpoint(name).map(DeviceEndpoint::retiring).orElse(false);
+    }
+
+    private Optional<DeviceEndpoint> endpoint(String name) {
+        return endpoints.stream().filter(ep -> ep.host().name().equals(name) && !ep.retiring()).findFirst()
+                .or(() -> endpoints.stream().filter(ep -> ep.host().name().equals(name)).findFirst());
+    }
+
     private static void bindDeviceGauges(DeviceMetrics m, DeviceHost host) {
         if (host.stats() != null) {
             InterruptMetrics.bind(m, host.stats());
@@ -109,12 +194,17 @@ public final class VfuServer implements AutoCloseable {
 
     /** For {@code /readyz}: every device whose socket does not take clients now. */
     private List<String> notListening() {
-        return endpoints.stream().filter(ep -> !ep.listening())
+        return endpoints.stream().filter(ep -> !ep.retiring() && !ep.listening())
                 .map(ep -> ep.host().name() + ": " + ep.socket() + " is not listening").toList();
     }
 
     public List<DeviceEndpoint> endpoints() {
         return List.copyOf(endpoints);
+    }
+
+    /** The configuration serving now (after reloads), if the server was started from one. */
+    public Optional<ServerConfig> config() {
+        return Optional.ofNullable(config);
     }
 
     public PrometheusMeterRegistry registry() {

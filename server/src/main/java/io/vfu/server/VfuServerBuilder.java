@@ -35,13 +35,24 @@ import java.util.function.Function;
 public final class VfuServerBuilder {
 
     /** One device to serve. */
-    record Device(String name, Path socket, SocketAccess access, Function<DeviceContext, VfioDevice> create) {
+    record Device(String name, Path socket, SocketAccess access, Function<DeviceContext, VfioDevice> create,
+                  DeviceSpec spec) {
+
+        /** A device of a configuration: what SIGHUP compares with the file read again. */
+        static Device of(ServerConfig config, DeviceSpec d) {
+            var factory = DeviceTypes.factory(d.type());
+            var settings = d.settings();
+            return new Device(d.name(), d.socket(), config.socketAccess(d), c -> factory.create(settings, c), d);
+        }
+
     }
 
     final List<Device> devices = new ArrayList<>();
     private final Set<String> names = new HashSet<>();
     PeerPolicy peers = PeerPolicy.SAME_USER;
     ServerLimits limits = ServerLimits.DEFAULT;
+    /** The configuration the devices came from, or null for devices added one by one. */
+    ServerConfig config;
     PrometheusMeterRegistry registry;
     Integer metricsPort;
     String metricsHost = "127.0.0.1";
@@ -56,17 +67,16 @@ public final class VfuServerBuilder {
      * @param name a name unique in this server: the metrics' {@code device} tag and the log prefix
      */
     public VfuServerBuilder device(String name, Path socket, Function<DeviceContext, VfioDevice> create) {
-        return add(new Device(name, socket, access, Objects.requireNonNull(create)));
+        return add(new Device(name, socket, access, Objects.requireNonNull(create), null));
     }
 
     /** Serves every device of {@code config} with its socket access, and takes its peer policy. */
     public VfuServerBuilder config(ServerConfig config) {
         for (DeviceSpec d : config.devices()) {
-            var factory = DeviceTypes.factory(d.type());
-            var settings = d.settings();
-            add(new Device(d.name(), d.socket(), config.socketAccess(d), c -> factory.create(settings, c)));
+            add(Device.of(config, d));
         }
         peers = config.peerPolicy();
+        this.config = config;
         return this;
     }
 

@@ -70,11 +70,21 @@ public final class MemmoveImsDevice implements VfioDevice {
      *                the DMA engine ({@link #work})
      */
     public MemmoveImsDevice(DeviceConfig config, DeviceContext context) {
+        this(config, context, false);
+    }
+
+    /**
+     * As {@link #MemmoveImsDevice(DeviceConfig, DeviceContext)}; with {@code publishRegisters} the registers a
+     * guest polls are also published in BAR2 memory the guest maps (LAYOUT.md "Published registers"), where BAR2
+     * has room and the host shares memory. QEMU 11 then sends every region write of the device synchronously.
+     */
+    public MemmoveImsDevice(DeviceConfig config, DeviceContext context, boolean publishRegisters) {
         this(config, context.postedWrites(), context::requestWork);
         long base = SharedStatus.base(config.msixTableSize());
-        // Rule: the mapped registers need room in BAR2 and a host that shares memory; without either the device
-        // works as before, every register trapped.
-        if (SharedStatus.end(config.msixTableSize(), config.imsEntryCount()) <= config.bar2Size()) {
+        // Rule: the mapped registers need asking for, room in BAR2 and a host that shares memory; without any of
+        // them the device works as before, every register trapped.
+        if (publishRegisters
+                && SharedStatus.end(config.msixTableSize(), config.imsEntryCount()) <= config.bar2Size()) {
             java.lang.foreign.MemorySegment bar2;
             try {
                 bar2 = context.sharedMemory(RegionIndex.BAR2, config.bar2Size());

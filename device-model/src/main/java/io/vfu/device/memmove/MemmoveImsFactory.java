@@ -21,6 +21,7 @@ public final class MemmoveImsFactory implements VfioDeviceFactory {
 
     private static final Set<String> KEYS = Set.of("vendorId", "deviceId", "subsystemVendorId", "subsystemId",
             "revisionId", "classCode", "msixVectors", "imsEntries", "vectorBudget", "bar0Size", "bar2Size",
+            "publishRegisters",
             "bar4Size", "dmaMaxTransfer");
 
     @Override
@@ -40,7 +41,16 @@ public final class MemmoveImsFactory implements VfioDeviceFactory {
 
     @Override
     public VfioDevice create(JsonNode settings, DeviceContext context) {
-        return new MemmoveImsDevice(config(settings), context);
+        return new MemmoveImsDevice(config(settings), context, publishRegisters(settings));
+    }
+
+    /**
+     * {@code "publishRegisters": true}: the registers a guest polls are also published in BAR2 memory the guest
+     * maps (LAYOUT.md "Published registers"). Off by default: QEMU 11 sends every region write of a device with
+     * a mappable area synchronously, so doorbells and other writes cost a round trip instead of a posted send.
+     */
+    public static boolean publishRegisters(JsonNode settings) {
+        return Settings.of(TYPE, settings, KEYS).bool("publishRegisters", false);
     }
 
     /** The device configuration {@code settings} describe. */

@@ -26,9 +26,7 @@ public final class ImsStore implements DwordAccess {
     private final long pendingOffset;
     private final int[] entries;
     private final PendingBits pending;
-    private final int[] delivered;
-    /** Where delivery counts are also published for the guest to read without a trap, or null. */
-    private java.lang.foreign.MemorySegment deliveredMirror;
+    private final DeliveryCounts delivered;
     private final MessageSink sink;
     private final VectorBudget budget;
     private final BudgetListener exhausted;
@@ -53,7 +51,7 @@ public final class ImsStore implements DwordAccess {
         this.pendingOffset = pendingOffset;
         this.entries = new int[4 * count];
         this.pending = new PendingBits(count);
-        this.delivered = new int[count];
+        this.delivered = new DeliveryCounts(count);
         this.sink = sink;
         this.budget = budget;
         this.exhausted = exhausted;
@@ -78,7 +76,7 @@ public final class ImsStore implements DwordAccess {
     }
 
     public int deliveredCount(int e) {
-        return delivered[e];
+        return delivered.get(e);
     }
 
     /** The device raises entry {@code e}. */
@@ -102,10 +100,7 @@ public final class ImsStore implements DwordAccess {
         int base = 4 * e;
         long address = (entries[base] & 0xFFFFFFFFL) | ((long) entries[base + 1] << 32);
         sink.postWrite(address, entries[base + 2]); // Rule: the message as it reads now.
-        delivered[e]++;
-        if (deliveredMirror != null) {
-            deliveredMirror.set(MIRROR_INT, 4L * e, delivered[e]);
-        }
+        delivered.increment(e);
     }
 
     private void maskUpdate(int e, boolean wasMasked) {
@@ -153,10 +148,7 @@ public final class ImsStore implements DwordAccess {
         }
         stats.countDiscarded(pending.count()); // latched signals reset throws away
         pending.clearAll();
-        Arrays.fill(delivered, 0);
-        if (deliveredMirror != null) {
-            deliveredMirror.asSlice(0, 4L * delivered.length).fill((byte) 0);
-        }
+        delivered.reset();
     }
 
     @Override
@@ -186,9 +178,6 @@ public final class ImsStore implements DwordAccess {
         entries[i] = (entries[i] & ~mask) | (value & mask);
     }
 
-    private static final java.lang.foreign.ValueLayout.OfInt MIRROR_INT = java.lang.foreign.ValueLayout.JAVA_INT
-            .withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
-
     /**
      * Also publishes each entry's delivery count, as a little-endian 32-bit word at {@code 4 * n} of
      * {@code counters} (shared memory the guest maps: it reads the counts with no trap). The counts are the
@@ -197,12 +186,6 @@ public final class ImsStore implements DwordAccess {
      * @throws IllegalArgumentException when {@code counters} holds fewer than 4 bytes per entry
      */
     public void mirrorDelivered(java.lang.foreign.MemorySegment counters) {
-        if (counters.byteSize() < 4L * delivered.length) {
-            throw new IllegalArgumentException("a delivery mirror needs " + 4L * delivered.length + " bytes");
-        }
-        this.deliveredMirror = counters;
-        for (int n = 0; n < delivered.length; n++) {
-            counters.set(MIRROR_INT, 4L * n, delivered[n]);
-        }
+        delivered.mirrorTo(counters);
     }
 }

@@ -29,9 +29,7 @@ public final class MsixTable implements DwordAccess {
     private final int[] table;
     private final PendingBits pending;
     private final IrqTarget[] targets;
-    private final int[] delivered;
-    /** Where delivery counts are also published for the guest to read without a trap, or null. */
-    private java.lang.foreign.MemorySegment deliveredMirror;
+    private final DeliveryCounts delivered;
     private final MessageSink sink;
     private final InterruptCounters stats;
     private boolean enabled;
@@ -55,7 +53,7 @@ public final class MsixTable implements DwordAccess {
         this.table = new int[4 * size];
         this.pending = new PendingBits(size);
         this.targets = new IrqTarget[size];
-        this.delivered = new int[size];
+        this.delivered = new DeliveryCounts(size);
         this.sink = sink;
         this.stats = stats;
         resetState();
@@ -100,7 +98,7 @@ public final class MsixTable implements DwordAccess {
     }
 
     public int deliveredCount(int v) {
-        return delivered[v];
+        return delivered.get(v);
     }
 
     public long droppedCount() {
@@ -139,10 +137,7 @@ public final class MsixTable implements DwordAccess {
             long address = (table[base] & 0xFFFFFFFFL) | ((long) table[base + 1] << 32);
             sink.postWrite(address, table[base + 2]);
         }
-        delivered[v]++;
-        if (deliveredMirror != null) {
-            deliveredMirror.set(MIRROR_INT, 4L * v, delivered[v]);
-        }
+        delivered.increment(v);
     }
 
     /** The one funnel for every mask change: deliver once if {@code v} went from masked to unmasked pending. */
@@ -191,10 +186,7 @@ public final class MsixTable implements DwordAccess {
         }
         stats.countDiscarded(pending.count()); // latched signals reset throws away
         pending.clearAll();
-        Arrays.fill(delivered, 0);
-        if (deliveredMirror != null) {
-            deliveredMirror.asSlice(0, 4L * delivered.length).fill((byte) 0);
-        }
+        delivered.reset();
         enabled = false;
         functionMasked = false;
         dropped = 0;
@@ -229,9 +221,6 @@ public final class MsixTable implements DwordAccess {
         table[i] = (table[i] & ~mask) | (value & mask);
     }
 
-    private static final java.lang.foreign.ValueLayout.OfInt MIRROR_INT = java.lang.foreign.ValueLayout.JAVA_INT
-            .withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
-
     /**
      * Also publishes each vector's delivery count, as a little-endian 32-bit word at {@code 4 * n} of
      * {@code counters} (shared memory the guest maps: it reads the counts with no trap). The counts are the
@@ -240,12 +229,6 @@ public final class MsixTable implements DwordAccess {
      * @throws IllegalArgumentException when {@code counters} holds fewer than 4 bytes per vector
      */
     public void mirrorDelivered(java.lang.foreign.MemorySegment counters) {
-        if (counters.byteSize() < 4L * delivered.length) {
-            throw new IllegalArgumentException("a delivery mirror needs " + 4L * delivered.length + " bytes");
-        }
-        this.deliveredMirror = counters;
-        for (int n = 0; n < delivered.length; n++) {
-            counters.set(MIRROR_INT, 4L * n, delivered[n]);
-        }
+        delivered.mirrorTo(counters);
     }
 }

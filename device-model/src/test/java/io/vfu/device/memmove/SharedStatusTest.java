@@ -46,7 +46,7 @@ class SharedStatusTest {
             bar2 = arena.allocate(size, 4096);
             return bar2;
         }
-    });
+    }, true);
 
     private int bar0(int offset) {
         ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);

@@ -50,7 +50,7 @@ class ServerConfigTest {
         assertEquals(64, d1.msixTableSize());
         assertEquals(256, d1.imsEntryCount());
         assertEquals(128, d1.vectorBudget());
-        assertEquals(DeviceConfig.minBar2Size(64), d1.bar2Size(), "BARs shrink to fit the counts");
+        assertEquals(DeviceConfig.minBar2Size(64, 256), d1.bar2Size(), "BARs shrink to fit the counts");
     }
 
     @Test
