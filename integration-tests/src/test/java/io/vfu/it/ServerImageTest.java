@@ -171,6 +171,6 @@ class ServerImageTest {
         Await.until(Duration.ofSeconds(5), () -> sessions("vfu_sessions_refused_total") == refused + 1,
                 () -> "one more refused session");
         assertEquals(opened, sessions("vfu_sessions_opened_total"));
-        assertTrue(server.getLogs().contains("refused peer uid 3000 gid 3000"), server.getLogs());
+        assertTrue(server.getLogs().contains("uid 3000 gid 3000 refused: uid_not_allowed"), server.getLogs());
     }
 }
