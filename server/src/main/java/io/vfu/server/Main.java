@@ -27,7 +27,14 @@ public final class Main {
     /** Starts the server {@code options} describe, prints the ready line, and waits for SIGTERM. */
     static int serve(CliOptions options) throws Exception {
         // Rule: logging is set up before anything logs, so no line goes to Logback's default (stdout) setup.
-        io.vfu.server.logging.LogSetup.apply(options.logging());
+        try {
+            io.vfu.server.logging.LogSetup.apply(options.logging());
+        } catch (NoClassDefFoundError e) {
+            // Rule: run from a class path without Logback (another SLF4J backend), the logging options do not
+            // apply; the server still starts and logs through whatever backend is there.
+            System.err.println("vfu-server: no Logback on the class path; --log-level, --log-format and --trace "
+                    + "are not applied");
+        }
         ServerConfig config = options.config().isPresent()
                 ? ServerConfig.load(options.config().get())
                 : options.singleDeviceConfig();
