@@ -40,6 +40,8 @@ final class SessionGuestMemory implements GuestMemory {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
     /** How long a DMA waits for a window the client is mapping again. */
     static final Duration HOLE_WAIT = Duration.ofMillis(200);
+    /** How many times one transfer waits for a window that went between its look-up and its access. */
+    private static final int MAX_REGONE = 8;
 
     private final DmaMapTable maps;
     private final Connection connection;
@@ -89,6 +91,9 @@ final class SessionGuestMemory implements GuestMemory {
                 }
             });
         } catch (MessageException e) {
+            if (e.errno() == io.vfu.protocol.Errno.EFAULT) {
+                return false; // Rule: a window that went meanwhile is waited for by read and write.
+            }
             throw new GuestMemoryException("direct DMA at 0x" + Long.toHexString(address) + " of " + length
                     + " bytes refused: " + e.getMessage());
         } catch (InternalError e) {
@@ -160,6 +165,7 @@ final class SessionGuestMemory implements GuestMemory {
 
     private void transferPieces(long address, ByteBuffer buf, boolean write) throws GuestMemoryException {
         long addr = address;
+        int regone = 0;
         while (buf.hasRemaining()) {
             long span = maps.windowRemaining(addr);
             if (span == 0) {
@@ -171,7 +177,15 @@ final class SessionGuestMemory implements GuestMemory {
             }
             int piece = (int) Math.min(buf.remaining(), span);
             ByteBuffer part = buf.slice(buf.position(), piece);
-            transferWithin(addr, part, write);
+            if (!transferWithin(addr, part, write)) {
+                // Rule: the window went between the look-up and the access (the client is mapping it again):
+                // wait for it like for a missing one, then do this piece again; give up as before if it stays away.
+                if (++regone > MAX_REGONE || awaitWindow(addr) == 0) {
+                    throw new GuestMemoryException("DMA " + (write ? "write" : "read") + " at 0x"
+                            + Long.toHexString(addr) + " refused: its window was unmapped and not mapped again");
+                }
+                continue;
+            }
             buf.position(buf.position() + piece);
             addr += piece;
         }
@@ -200,7 +214,8 @@ final class SessionGuestMemory implements GuestMemory {
         }
     }
 
-    private void transferWithin(long address, ByteBuffer buf, boolean write) throws GuestMemoryException {
+    /** @return false, having moved nothing, when no window holds the range any more (EFAULT) */
+    private boolean transferWithin(long address, ByteBuffer buf, boolean write) throws GuestMemoryException {
         int length = buf.remaining();
         Optional<DmaMapping> viaMessage;
         try {
@@ -214,12 +229,15 @@ final class SessionGuestMemory implements GuestMemory {
                 buf.position(buf.limit());
             });
         } catch (MessageException e) {
+            if (e.errno() == io.vfu.protocol.Errno.EFAULT) {
+                return false;
+            }
             throw new GuestMemoryException("DMA " + (write ? "write" : "read") + " at 0x" + Long.toHexString(address)
                     + " of " + length + " bytes refused: " + e.getMessage());
         }
         if (viaMessage.isEmpty()) {
             metrics.dma(DmaMode.MMAP, write ? DmaDirection.WRITE : DmaDirection.READ, length);
-            return;
+            return true;
         }
         if (connection.onReaderThread()) {
             throw new IllegalStateException("message DMA on the reader thread would deadlock");
@@ -241,6 +259,7 @@ final class SessionGuestMemory implements GuestMemory {
             addr += chunk;
         }
         metrics.dma(DmaMode.MESSAGE, write ? DmaDirection.WRITE : DmaDirection.READ, length);
+        return true;
     }
 
     private Message call(Message.Request request, long addr, int chunk) throws GuestMemoryException {
