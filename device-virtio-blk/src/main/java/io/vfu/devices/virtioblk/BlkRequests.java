@@ -199,7 +199,7 @@ final class BlkRequests {
             }
         });
         if (!direct) {
-            transferEach(buffers, toGuest, skip, length, position, memory);
+            transferEach(addresses, lengths, count, toGuest, position, memory);
         }
     }
 
@@ -228,21 +228,12 @@ final class BlkRequests {
     }
 
     /** Range by range: directly where a range is mapped, through a bounce buffer otherwise. */
-    private void transferEach(List<Chain.Buffer> buffers, boolean toGuest, long skip, long length, long position,
+    private void transferEach(long[] addresses, long[] lengths, int count, boolean toGuest, long position,
             GuestMemory memory) throws GuestMemoryException, IOException {
-        long offset = 0; // stream offset of the current buffer's start
         long done = 0;
-        for (Chain.Buffer b : buffers) {
-            if (b.writable() != toGuest || done == length) {
-                continue;
-            }
-            long from = Math.max(skip - offset, 0);
-            offset += b.length();
-            if (from >= b.length()) {
-                continue;
-            }
-            long n = Math.min(b.length() - from, length - done);
-            long address = b.address() + from;
+        for (int i = 0; i < count; i++) {
+            long address = addresses[i];
+            long n = lengths[i];
             long filePos = position + done;
             boolean direct = memory.direct(address, n, toGuest, guest -> {
                 if (toGuest) {
@@ -277,41 +268,32 @@ final class BlkRequests {
         }
     }
 
-    /** Fills {@code dst} from the readable stream at offset {@code skip}. */
+    /** Fills {@code dst} from the readable (or writable) stream at offset {@code skip}. */
     private static void gather(List<Chain.Buffer> buffers, boolean writable, long skip, ByteBuffer dst,
             GuestMemory memory) throws GuestMemoryException {
-        long offset = 0;
-        for (Chain.Buffer b : buffers) {
-            if (b.writable() != writable || !dst.hasRemaining()) {
-                continue;
-            }
-            long from = Math.max(skip - offset, 0);
-            offset += b.length();
-            if (from >= b.length()) {
-                continue;
-            }
-            int n = (int) Math.min(b.length() - from, dst.remaining());
-            memory.read(b.address() + from, dst.slice(dst.position(), n));
-            dst.position(dst.position() + n);
-        }
+        copy(buffers, writable, skip, dst, memory, false);
     }
 
     /** Writes {@code src} into the writable stream at offset {@code skip}. */
     private static void scatter(List<Chain.Buffer> buffers, long skip, ByteBuffer src, GuestMemory memory)
             throws GuestMemoryException {
-        long offset = 0;
-        for (Chain.Buffer b : buffers) {
-            if (!b.writable() || !src.hasRemaining()) {
-                continue;
+        copy(buffers, true, skip, src, memory, true);
+    }
+
+    /** Copies {@code buf}'s remaining bytes between it and the stream's ranges from {@code skip}, in order. */
+    private static void copy(List<Chain.Buffer> buffers, boolean writable, long skip, ByteBuffer buf,
+            GuestMemory memory, boolean toGuest) throws GuestMemoryException {
+        long[] addresses = new long[buffers.size()];
+        long[] lengths = new long[buffers.size()];
+        int count = pieces(buffers, writable, skip, buf.remaining(), addresses, lengths);
+        for (int i = 0; i < count; i++) {
+            ByteBuffer part = buf.slice(buf.position(), (int) lengths[i]);
+            if (toGuest) {
+                memory.write(addresses[i], part);
+            } else {
+                memory.read(addresses[i], part);
             }
-            long from = Math.max(skip - offset, 0);
-            offset += b.length();
-            if (from >= b.length()) {
-                continue;
-            }
-            int n = (int) Math.min(b.length() - from, src.remaining());
-            memory.write(b.address() + from, src.slice(src.position(), n));
-            src.position(src.position() + n);
+            buf.position(buf.position() + (int) lengths[i]);
         }
     }
 }
