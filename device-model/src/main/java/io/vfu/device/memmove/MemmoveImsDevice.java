@@ -96,7 +96,6 @@ public final class MemmoveImsDevice implements VfioDevice {
             this.sharedBase = base;
             this.sharedAccess = new MemorySegmentAccess(bar2);
             registers.sharedStatusOffset((int) base);
-            shared.refresh();
         }
     }
 

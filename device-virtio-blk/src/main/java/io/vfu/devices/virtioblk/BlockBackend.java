@@ -102,7 +102,7 @@ final class BlockBackend implements AutoCloseable {
             return buffered;
         }
         for (int i = 0; i < count; i++) {
-            if (pick(memory[i], 0) != direct) {
+            if (!aligned(memory[i])) {
                 return buffered;
             }
         }
@@ -110,9 +110,12 @@ final class BlockBackend implements AutoCloseable {
     }
 
     private NativeFile pick(MemorySegment memory, long position) {
-        boolean aligned = memory.isNative() && memory.address() % DIRECT_ALIGN == 0
-                && position % DIRECT_ALIGN == 0 && memory.byteSize() % DIRECT_ALIGN == 0;
-        return direct != null && aligned ? direct : buffered;
+        return direct != null && position % DIRECT_ALIGN == 0 && aligned(memory) ? direct : buffered;
+    }
+
+    /** Rule: O_DIRECT takes native memory whose address and length are multiples of {@link #DIRECT_ALIGN}. */
+    private static boolean aligned(MemorySegment memory) {
+        return memory.isNative() && memory.address() % DIRECT_ALIGN == 0 && memory.byteSize() % DIRECT_ALIGN == 0;
     }
 
     /** What the device wrote is on stable storage. */

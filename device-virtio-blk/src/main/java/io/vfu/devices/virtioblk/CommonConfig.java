@@ -29,8 +29,6 @@ final class CommonConfig implements DwordAccess {
     private long driverFeatures;
     private int configVector = VirtioPci.NO_VECTOR;
     private int status;
-    /** config_generation: the block config never changes under the driver, so it stays 0. */
-    private final int generation = 0;
     private int queueSelect;
     private final int msixTableSize;
 
@@ -91,7 +89,8 @@ final class CommonConfig implements DwordAccess {
             case 0x08 -> driverFeatureSelect;
             case 0x0C -> driverFeatureSelect < 2 ? (int) (driverFeatures >>> (32 * driverFeatureSelect)) : 0;
             case 0x10 -> configVector | queues.length << 16;
-            case 0x14 -> status | (generation & 0xFF) << 8 | queueSelect << 16;
+            // Rule: config_generation (byte 1) stays 0: the block configuration never changes under the driver.
+            case 0x14 -> status | queueSelect << 16;
             case 0x18 -> q == null ? 0 : q.size | q.msixVector << 16;
             case 0x1C -> q == null ? 0 : (q.enabled ? 1 : 0) | q.index << 16; // queue_notify_off = index
             case 0x20 -> q == null ? 0 : (int) q.desc;

@@ -115,9 +115,7 @@ final class VirtioBlkDevice extends PciDevice {
                 namedThreads("vfu-blk-" + context.name()));
         // Rule: idle I/O threads go away, so an idle device holds none.
         pool.allowCoreThreadTimeOut(true);
-        if (context.meters() != null) {
-            context.meters().gauge("virtio_blk_in_flight", "Requests being executed", inFlight::count);
-        }
+        context.meters().gauge("virtio_blk_in_flight", "Requests being executed", inFlight::count);
     }
 
     private static java.util.concurrent.ThreadFactory namedThreads(String prefix) {

@@ -155,11 +155,11 @@ public final class DmaMapTable implements AutoCloseable {
     public long windowRemaining(long address) {
         lock.readLock().lock();
         try {
-            Map.Entry<Long, Entry> e = windows.floorEntry(address);
-            if (e == null || !e.getValue().mapping().contains(address, 1)) {
+            DmaMapping m = holding(address, 1);
+            if (m == null) {
                 return 0;
             }
-            long rest = e.getValue().mapping().last() - address + 1;
+            long rest = m.last() - address + 1;
             // A window ending at 2^64 - 1 leaves more than any transfer can need.
             return rest <= 0 ? Long.MAX_VALUE : rest;
         } finally {
@@ -188,12 +188,11 @@ public final class DmaMapTable implements AutoCloseable {
         }
         lock.readLock().lock();
         try {
-            Map.Entry<Long, Entry> e = windows.floorEntry(address);
-            if (e == null || !e.getValue().mapping().contains(address, length)) {
+            DmaMapping m = holding(address, length);
+            if (m == null) {
                 throw new MessageException(Errno.EFAULT, "DMA range is not inside one mapped window");
             }
-            DmaMapping m = e.getValue().mapping();
-            if (write ? !m.writable() : !m.readable()) {
+            if (!m.allows(write)) {
                 throw new MessageException(Errno.EPERM, "DMA window does not allow " + (write ? "writes" : "reads"));
             }
             if (m.segment().isPresent()) {
@@ -223,12 +222,8 @@ public final class DmaMapTable implements AutoCloseable {
                 if (lengths[i] <= 0) {
                     return false;
                 }
-                Map.Entry<Long, Entry> e = windows.floorEntry(addresses[i]);
-                if (e == null || !e.getValue().mapping().contains(addresses[i], lengths[i])) {
-                    return false;
-                }
-                DmaMapping m = e.getValue().mapping();
-                if ((write ? !m.writable() : !m.readable()) || m.segment().isEmpty()) {
+                DmaMapping m = holding(addresses[i], lengths[i]);
+                if (m == null || !m.allows(write) || m.segment().isEmpty()) {
                     return false;
                 }
                 segments[i] = m.segment().get().asSlice(addresses[i] - m.address(), lengths[i]);
@@ -238,6 +233,12 @@ public final class DmaMapTable implements AutoCloseable {
         } finally {
             lock.readLock().unlock();
         }
+    }
+
+    /** The window holding all of {@code [address, address + length)}, or null; call under the lock. */
+    private DmaMapping holding(long address, long length) {
+        Map.Entry<Long, Entry> e = windows.floorEntry(address);
+        return e != null && e.getValue().mapping().contains(address, length) ? e.getValue().mapping() : null;
     }
 
     @Override

@@ -38,6 +38,11 @@ public record DmaMapping(long address, long size, boolean readable, boolean writ
     }
 
     /** Whether {@code [addr, addr + length)} lies inside this window; {@code length} is positive. */
+    /** Whether the window's permission allows a write ({@code write}) or a read. */
+    public boolean allows(boolean write) {
+        return write ? writable : readable;
+    }
+
     public boolean contains(long addr, long length) {
         // Rule: bounds as offset > size - length, never addr + length > end (which can wrap).
         long offset = addr - address;
