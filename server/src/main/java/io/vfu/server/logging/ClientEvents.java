@@ -24,11 +24,16 @@ import org.slf4j.spi.LoggingEventBuilder;
  * disconnected (after how long, how many commands, and how). Each carries the device, the client's pid and uid and
  * an {@link LogFields event name} as key-values, so {@code --log-format json} can be filtered without parsing
  * messages. A client that was served or simply refused is INFO; one refused for its uid, or a session that ended
- * in an error, is WARN.
+ * in an error, is WARN. Refusals and missed handshakes are rate-limited per device and reason ({@link #BURST}
+ * lines, then one each {@code PERIOD / BURST}); the next line that passes says how many were held back.
  */
 public final class ClientEvents {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClientEvents.class);
+    /** Refusals and missed handshakes are what a flood of connects makes: 20 lines, then one a second, per kind. */
+    static final int BURST = 20;
+    static final Duration PERIOD = Duration.ofSeconds(20);
+    private static final LogRateLimit FLOOD = new LogRateLimit(BURST, PERIOD.toNanos(), System::nanoTime);
 
     private ClientEvents() {
     }
@@ -50,17 +55,41 @@ public final class ClientEvents {
     public static void refused(String device, PeerCredentials peer, String reason, String detail) {
         // Rule: a uid refusal is a configuration matter (WARN); a busy device is normal operation (INFO).
         Level level = LogFields.UID_NOT_ALLOWED.equals(reason) ? Level.WARN : Level.INFO;
-        LoggingEventBuilder b = event(level, LogFields.CLIENT_REFUSED, device, peer).addKeyValue(REASON, reason);
+        if (!LOG.isEnabledForLevel(level)) {
+            return;
+        }
+        long held = FLOOD.admit(device + '\0' + LogFields.CLIENT_REFUSED + '\0' + reason);
+        if (held < 0) {
+            return;
+        }
+        LoggingEventBuilder b = suppressed(event(level, LogFields.CLIENT_REFUSED, device, peer), held)
+                .addKeyValue(REASON, reason);
         if (!LogFields.UID_NOT_ALLOWED.equals(reason) && !LogFields.REFUSALS_FULL.equals(reason)) {
             b = b.addKeyValue(ERRNO, "EBUSY");
         }
-        b.log("{}: {} refused: {} ({})", device, who(peer), reason, detail);
+        b.log("{}: {} refused: {} ({}){}", device, who(peer), reason, detail, heldBack(held));
     }
 
     /** A client was closed for not completing VERSION within {@code bound}. */
     public static void handshakeTimeout(String device, PeerCredentials peer, Duration bound) {
-        event(Level.INFO, LogFields.HANDSHAKE_TIMEOUT, device, peer)
-                .log("{}: {} closed: no VERSION within {} ms", device, who(peer), bound.toMillis());
+        if (!LOG.isInfoEnabled()) {
+            return;
+        }
+        long held = FLOOD.admit(device + '\0' + LogFields.HANDSHAKE_TIMEOUT);
+        if (held < 0) {
+            return;
+        }
+        suppressed(event(Level.INFO, LogFields.HANDSHAKE_TIMEOUT, device, peer), held)
+                .log("{}: {} closed: no VERSION within {} ms{}", device, who(peer), bound.toMillis(), heldBack(held));
+    }
+
+    /** Adds how many lines of this kind were held back before this one, when there were any. */
+    private static LoggingEventBuilder suppressed(LoggingEventBuilder b, long held) {
+        return held > 0 ? b.addKeyValue(LogFields.SUPPRESSED, held) : b;
+    }
+
+    private static String heldBack(long held) {
+        return held > 0 ? " [" + held + " more like this not logged]" : "";
     }
 
     /**

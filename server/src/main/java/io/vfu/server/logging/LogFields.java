@@ -25,6 +25,8 @@ public final class LogFields {
     public static final String DURATION_MS = "duration_ms";
     /** How many commands a client sent in its session. */
     public static final String COMMANDS = "commands";
+    /** How many lines of the same kind were held back (rate-limited) before this one. */
+    public static final String SUPPRESSED = "suppressed";
     /** A traced command's msg_id. */
     public static final String MSG_ID = "msg_id";
     /** A traced command's name ({@code REGION_READ}). */
