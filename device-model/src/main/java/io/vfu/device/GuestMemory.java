@@ -5,7 +5,8 @@ import java.nio.ByteBuffer;
 /**
  * Guest memory as the device sees it through its bus-master address space. The server implements it over
  * mmapped DMA regions or {@code VFIO_USER_DMA_READ}/{@code DMA_WRITE}; either may block, so the model only calls
- * it from {@link VfioDevice#work}, never under the device lock.
+ * it from {@link VfioDevice#work} (or, its direct forms only, {@link VfioDevice#workDirect}), never under the
+ * device lock.
  */
 public interface GuestMemory {
 

@@ -48,6 +48,20 @@ public interface VfioDevice {
     }
 
     /**
+     * The work a region write just asked for, offered at once to the thread that served the write (once the
+     * device lock is released), so a short job costs no hand-over to the worker. {@code memory} is the same as
+     * {@link #work}'s, but here only its {@link GuestMemory#direct direct} forms may be used: they never wait and
+     * never send a message, and a range they cannot reach (or any failure) means "leave it to the worker". Keep
+     * it short and bounded: the client's next message waits for it.
+     *
+     * @return true when no work is left; false to have {@link #work} run on the worker as usual (the default).
+     *         What was started and not finished here must be safe to do again there.
+     */
+    default boolean workDirect(GuestMemory memory, DeviceLock lock) {
+        return false;
+    }
+
+    /**
      * Interrupt statistics for metrics, if the device keeps the toolkit's (read from any thread without the lock);
      * null otherwise.
      */

@@ -9,6 +9,7 @@ import io.vfu.device.pci.MsixTable;
 
 import static io.vfu.device.memmove.DmaDescriptor.*;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -27,6 +28,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * second concurrent call returns 0 at once and the running one picks up the work. A reset or ring disable
  * while a descriptor is in flight discards its completion (no head advance, no interrupt).
  *
+ * <p>{@link #runDirect(GuestMemory, DeviceLock)} is the same loop for the thread that served the doorbell, with
+ * guest memory only through {@link GuestMemory#direct} and a budget ({@link #DIRECT_DESCRIPTORS},
+ * {@link #DIRECT_BYTES}): what it cannot finish that way is left, head unmoved, to {@code runPending}.
+ *
  * <h2>Errors</h2>
  * A guest-memory access that fails counts as a fault of its descriptor, whatever it throws:
  * {@link GuestMemoryException}, a runtime exception, or the {@code InternalError} the JVM raises for a bus error
@@ -37,6 +42,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class DmaEngine {
 
     private static final int CHUNK = 64 * 1024;
+    /** What one doorbell may have its own thread copy before the worker takes over: descriptors and bytes. */
+    static final int DIRECT_DESCRIPTORS = 4;
+    static final long DIRECT_BYTES = 64 * 1024;
 
     private final MsixTable msix;
     private final ImsStore ims;
@@ -63,7 +71,7 @@ public final class DmaEngine {
     private int resultStatus;
     private int resultFlags;
 
-    // Worker-only buffers, allocated once.
+    // Buffers of whoever runs the engine (the running flag admits one thread at a time), allocated once.
     private final ByteBuffer descriptor = ByteBuffer.allocate(SIZE).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer record = ByteBuffer.allocate(RECORD_SIZE).order(ByteOrder.LITTLE_ENDIAN);
     private ByteBuffer chunk;
@@ -105,6 +113,118 @@ public final class DmaEngine {
             if (!idle) {
                 running.set(false);
             }
+        }
+    }
+
+    /**
+     * Runs pending descriptors on the calling thread (the one that served the doorbell) without the device lock,
+     * touching guest memory only through {@link GuestMemory#direct}, which neither waits nor sends a message;
+     * at most {@link #DIRECT_DESCRIPTORS} descriptors and {@link #DIRECT_BYTES} bytes.
+     *
+     * @return true when the ring is empty, or another thread runs the engine and will see the work; false when
+     *         the worker must go on: a range not directly reachable, any failure (the worker judges and reports
+     *         it), or the budget spent. The descriptor it stopped at is not completed (the head stays); its copy
+     *         may have been made, and is made again by the worker (ranges never overlap, so that is the same copy)
+     */
+    public boolean runDirect(GuestMemory memory, DeviceLock lock) {
+        if (!running.compareAndSet(false, true)) {
+            return true;
+        }
+        boolean idle = false;
+        long budget = DIRECT_BYTES;
+        try {
+            for (int n = 0; n < DIRECT_DESCRIPTORS; n++) {
+                lock.run(claimStep); // clears running under the lock when the ring is empty
+                if (!claimed) {
+                    idle = true;
+                    return true;
+                }
+                long copied = executeDirect(memory, budget);
+                if (copied < 0) {
+                    return false;
+                }
+                budget -= copied;
+                lock.run(finishStep);
+            }
+            return false;
+        } finally {
+            if (!idle) {
+                running.set(false);
+            }
+        }
+    }
+
+    /**
+     * {@link #execute} in directly mapped memory, with the same outcome for every fault: the bytes copied, with
+     * resultStatus/resultFlags set, or -1 when a range is not directly reachable or over {@code budget} (nothing
+     * is completed then, and the worker does it all).
+     */
+    private long executeDirect(GuestMemory memory, long budget) {
+        descriptor.clear();
+        try {
+            if (!memory.direct(workAddress, SIZE, false, m -> MemorySegment.ofBuffer(descriptor).copyFrom(m))) {
+                return -1;
+            }
+        } catch (GuestMemoryException | RuntimeException | InternalError e) {
+            resultStatus = STATUS_DESCRIPTOR_FAULT;
+            return 0;
+        }
+        long src = descriptor.getLong(SRC);
+        long dst = descriptor.getLong(DST);
+        long length = descriptor.getInt(LENGTH) & 0xFFFFFFFFL;
+        int flags = descriptor.getInt(FLAGS);
+        long completion = descriptor.getLong(COMPLETION);
+        int status = validate(src, dst, length, flags);
+        long copied = 0;
+        if (status == STATUS_SUCCESS) {
+            if (length > budget) {
+                return -1;
+            }
+            // Rule: the budget is at most one CHUNK, so a fault copies nothing, as the chunked copy reports it.
+            status = copyDirect(memory, src, dst, length);
+            if (status < 0) {
+                return -1;
+            }
+            copied = status == STATUS_SUCCESS ? length : 0;
+        }
+        if (completion != 0) {
+            record.clear();
+            record.putInt(0, status).putInt(4, (int) copied);
+            try {
+                if (!memory.direct(completion, RECORD_SIZE, true, m -> m.copyFrom(MemorySegment.ofBuffer(record)))) {
+                    return -1;
+                }
+            } catch (GuestMemoryException | RuntimeException | InternalError e) {
+                status = status == STATUS_SUCCESS ? STATUS_RECORD_FAULT : status;
+            }
+        }
+        resultFlags = flags;
+        resultStatus = status;
+        return copied;
+    }
+
+    /**
+     * Copies src to dst through the chunk buffer (one window at a time, so a fault is the source's or the
+     * destination's, as in {@link #copy}): STATUS_SUCCESS, a read or write fault, or -1 (nothing written) when
+     * either range is not directly reachable. {@code length} is at most one CHUNK.
+     */
+    private int copyDirect(GuestMemory memory, long src, long dst, long length) {
+        if (chunk == null) {
+            chunk = ByteBuffer.allocate(CHUNK);
+        }
+        chunk.clear().limit((int) length);
+        MemorySegment bytes = MemorySegment.ofBuffer(chunk);
+        try {
+            if (!memory.direct(src, length, false, bytes::copyFrom)) {
+                return -1;
+            }
+        } catch (GuestMemoryException | RuntimeException | InternalError e) {
+            return STATUS_READ_FAULT;
+        }
+        try {
+            return memory.direct(dst, length, true, m -> m.copyFrom(bytes)) ? STATUS_SUCCESS : -1;
+        } catch (GuestMemoryException | RuntimeException | InternalError e) {
+            return STATUS_WRITE_FAULT;
         }
     }
 

@@ -279,10 +279,21 @@ public final class MemmoveImsDevice implements VfioDevice {
     /** Runs the DMA engine's pending descriptors (see its threading contract). */
     @Override
     public void work(GuestMemory memory, DeviceLock lock) {
-        dma.runPending(memory, shared == null ? lock : action -> lock.run(() -> {
+        dma.runPending(memory, publishing(lock));
+    }
+
+    /** Runs a few short descriptors at once in directly mapped memory ({@link DmaEngine#runDirect}). */
+    @Override
+    public boolean workDirect(GuestMemory memory, DeviceLock lock) {
+        return dma.runDirect(memory, publishing(lock));
+    }
+
+    /** Rule: with published registers, every locked step of the engine ends with the published page current. */
+    private DeviceLock publishing(DeviceLock lock) {
+        return shared == null ? lock : action -> lock.run(() -> {
             action.run();
             publish();
-        }));
+        });
     }
 
     /** The DMA copy engine; see its threading contract. */

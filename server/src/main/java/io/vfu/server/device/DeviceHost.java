@@ -43,6 +43,9 @@ public final class DeviceHost implements AutoCloseable {
     private final int irqCount;
     private final DeviceMetrics metrics;
     private final ExecutorService dmaWorker;
+    // Guarded by the lock: the thread inside the outermost write(), and whether the device asked for work then.
+    private Thread servingWrite;
+    private boolean workAsked;
     private final AtomicBoolean dmaScheduled = new AtomicBoolean();
     private volatile Attachment attachment;
     /** Memory the device shares with clients, per region. */
@@ -132,13 +135,50 @@ public final class DeviceHost implements AutoCloseable {
         }
     }
 
-    /** Region write under the device lock, without a lambda: {@code src} from its position to its limit. */
+    /**
+     * Region write under the device lock, without a lambda: {@code src} from its position to its limit. Work the
+     * write asked for is first offered to this thread once the lock is released ({@link VfioDevice#workDirect}),
+     * then, if any is left, to the worker.
+     */
     public void write(int region, long offset, java.nio.ByteBuffer src) {
         lock.lock();
+        boolean outermost = lock.getHoldCount() == 1;
+        boolean offer = false;
         try {
+            if (outermost) {
+                servingWrite = Thread.currentThread();
+            }
             function.write(region, offset, src);
         } finally {
+            if (outermost) {
+                servingWrite = null;
+                offer = workAsked;
+                workAsked = false;
+            }
             unlock();
+        }
+        if (offer) {
+            runDirect();
+        }
+    }
+
+    /**
+     * Rule: the thread that served a doorbell runs the work itself when the device can finish it in directly
+     * mapped memory (no wait, no message, so the socket it reads is never needed); the worker gets the rest,
+     * and everything when no client is attached (attach() schedules it).
+     */
+    private void runDirect() {
+        Attachment a = attachment;
+        boolean done = false;
+        if (a != null) {
+            try {
+                done = function.workDirect(a.guestMemory(), deviceLock);
+            } catch (RuntimeException | InternalError e) {
+                LOG.debug("{}: direct work left to the worker: {}", name, e.toString());
+            }
+        }
+        if (!done) {
+            scheduleDma();
         }
     }
 
@@ -286,6 +326,10 @@ public final class DeviceHost implements AutoCloseable {
 
     // Called by the model under the device lock: only schedules, never runs DMA here.
     private void scheduleDma() {
+        if (servingWrite == Thread.currentThread()) {
+            workAsked = true; // Rule: offered to the thread serving the write once it releases the lock.
+            return;
+        }
         if (dmaScheduled.compareAndSet(false, true)) {
             try {
                 dmaWorker.execute(this::runDma);

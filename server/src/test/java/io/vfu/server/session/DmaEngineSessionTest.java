@@ -153,6 +153,36 @@ class DmaEngineSessionTest {
     }
 
     /**
+     * A short copy in memory the server mapped is done by the thread that served the doorbell, before it serves
+     * anything else: no hand-over to the worker, so the reply to the DMA_TAIL write already finds it complete.
+     */
+    @Test
+    void aShortCopyInMappedMemoryIsCompleteWhenTheDoorbellWriteIsAnswered() throws Exception {
+        byte[] p = pattern();
+        try (OwnedFd memfd = MemFd.create("guest-ram", RAM_SIZE);
+             Mmap local = Mmap.map(memfd, 0, RAM_SIZE, true);
+             TestDevice dev = TestDevice.open(socket, DmaHandler.refuseAll());
+             EventFd irq = EventFd.create()) {
+            MemorySegment seg = local.segment();
+            ByteBuffer ram = seg.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            ram.put((int) (SRC - RAM), p);
+            descriptor(ram);
+            dev.call(new DmaMap.Request(32, DmaMap.FLAG_READ | DmaMap.FLAG_WRITE, 0, RAM, RAM_SIZE), memfd.fd());
+            dev.enableBusMaster();
+            dev.enableMsix();
+            dev.assignVector(0, irq.fd().fd());
+            startRing(dev);
+            dev.write(BAR0, 0x114, 4, 1); // DMA_TAIL, answered
+            assertEquals(1, seg.get(ValueLayout.JAVA_INT_UNALIGNED, RECORD - RAM), "record written before the reply");
+            byte[] out = new byte[LEN];
+            MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, DST - RAM, out, 0, LEN);
+            assertArrayEquals(p, out);
+            assertEquals(1, irq.await(Duration.ZERO).orElseThrow(), "the interrupt went out before the reply");
+            assertEquals(1, dev.read(BAR0, 0x118, 4), "DMA_COMPLETED");
+        }
+    }
+
+    /**
      * A guest behind an IOMMU maps its pages one DMA_MAP each, so a copy that is contiguous in IOVA space spans
      * several adjacent windows: here every page is its own window, mmap'd and by message alternately.
      */
