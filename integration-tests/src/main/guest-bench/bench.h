@@ -1,7 +1,8 @@
 /*
  * vfu-guestbench: measures, from a user-space VFIO program in the guest, our device (vfu-java's memmove-ims over
- * vfio-user-pci) and QEMU's in-process edu device the same way. The VFIO plumbing is the guest suite's
- * (../guest-vfu/vfio_dev.c, vfu_guest.h); this program adds the figures and the interrupt soak.
+ * vfio-user-pci), QEMU's in-process edu device and the floor (QEMU's ivshmem-doorbell answered by a host
+ * process) the same way. The VFIO plumbing is the guest suite's (../guest-vfu/vfio_dev.c, vfu_guest.h); this
+ * program adds the figures and the interrupt soak.
  */
 #ifndef VFU_BENCH_H
 #define VFU_BENCH_H
@@ -29,6 +30,19 @@
 #define EDU_DMA_MASK ((1ull << 28) - 1) /* edu clamps bus addresses to 28 bits: IOVAs must lie below 256 MiB */
 #define EDU_BENCH_IRQ_BIT 0x10000u /* a raise/ack bit of our own, apart from edu's factorial and DMA bits */
 
+/*
+ * QEMU's ivshmem-doorbell (docs/specs/ivshmem-spec.rst, "PCI device registers"): vendor 0x1af4, device 0x1110,
+ * a 256-byte register BAR0, MSI-X in BAR1. The bench's host echo (ivshmem_echo.c) gives the device ID 0 and is
+ * itself peer 1.
+ */
+#define IVSHMEM_VENDOR 0x1af4
+#define IVSHMEM_DEVICE 0x1110
+#define IVSHMEM_INTRMASK 0x00
+#define IVSHMEM_IVPOSITION 0x08 /* the device's own ID */
+#define IVSHMEM_DOORBELL 0x0c   /* bits 31..16 the peer to interrupt, 15..0 its vector */
+#define IVSHMEM_SELF_ID 0u
+#define IVSHMEM_ECHO_ID 1u
+
 #define COPY_BYTES 4096u
 
 /* One device under measurement: the same operations for ours and for edu. */
@@ -42,7 +56,7 @@ struct target {
     int irq_efd;                  /* the eventfd of the interrupt the doorbell raises */
     void (*irq_fire)(struct target *t);
     void (*irq_ack)(struct target *t);
-    bool (*dma_copy)(struct target *t, uint64_t i); /* one 4 KiB copy, to its completion interrupt */
+    bool (*dma_copy)(struct target *t, uint64_t i); /* one 4 KiB copy, to its completion interrupt; NULL: none */
     uint8_t *dma_src, *dma_dst;
 };
 
@@ -63,9 +77,10 @@ void percentiles(uint64_t *samples, int n, uint64_t *p50, uint64_t *p99);
 uint64_t median_u64(const uint64_t *v, int n);
 double median_d(const double *v, int n);
 
-/* vfu_target.c, edu_target.c */
+/* vfu_target.c, edu_target.c, ivshmem_target.c */
 bool vfu_target_open(struct target *t, long shm_bar, long shm_off);
 bool edu_target_open(struct target *t);
+bool ivshmem_target_open(struct target *t);
 
 /* measure.c */
 bool measure_read(struct target *t, volatile uint32_t *reg, int n, struct figure *f);

@@ -1,12 +1,12 @@
 /*
  * Perf mode (vfubench.mode=perf, the default) prints one line:
- *   VFU-GUESTBENCH {"ok":B,"runs":N,"clock_ns":N,"vfu":{figures},"edu":{figures},"error":S}
+ *   VFU-GUESTBENCH {"ok":B,"runs":N,"clock_ns":N,"vfu":{figures},"edu":{figures},"floor":{figures},"error":S}
  * with, per device, the median over the runs of each run's figure: read_p50_ns, read_p99_ns (a plain BAR0
  * register), write_p50_ns, write_p99_ns, irq_p50_ns, irq_p99_ns (doorbell write to the eventfd read),
- * dma_copies_per_s, dma_p50_ns (4 KiB copies, one at a time, to the completion interrupt), and for ours
- * shm_read_p50_ns / shm_read_p99_ns (our STATUS as published in mapped BAR2 memory, or the register
- * vfubench.shm_off names; null when the device publishes none).
- * Each run measures both devices back to back, alternating which goes first.
+ * dma_copies_per_s, dma_p50_ns (4 KiB copies, one at a time, to the completion interrupt; null for the floor,
+ * which has no DMA engine), and for ours shm_read_p50_ns / shm_read_p99_ns (our STATUS as published in mapped
+ * BAR2 memory, or the register vfubench.shm_off names; null when the device publishes none).
+ * Each run measures the three devices back to back, rotating which goes first.
  * Soak mode (vfubench.mode=soak) prints one VFU-SOAK line (soak.c). Exit status 0 only if everything held.
  * Kernel arguments: vfubench.runs (5), .reads (2000), .writes (2000), .irqs (500), .copies (200),
  * .edu_copies (5), .shm_bar (0), .shm_off (-1: the published STATUS), .soak (10^6), .soak_start (16), .soak_max (64),
@@ -24,7 +24,10 @@
 #include <unistd.h>
 
 struct result R; /* the suite's result record, which vfio_dev.c fills in part */
-static struct target vfu, edu;
+static struct target vfu, edu, ivshmem;
+/* The devices in the line's order; "floor" is ivshmem-doorbell with the host echo as its peer. */
+static struct target *const targets[] = {&vfu, &edu, &ivshmem};
+#define TARGETS ((int)(sizeof targets / sizeof targets[0]))
 static char cmdline[2048];
 
 uint64_t now_ns(void) {
@@ -84,7 +87,7 @@ static void json_string(const char *s) {
 }
 
 enum { READ, WRITE, IRQ, DMA, SHM, FIGURES };
-static struct figure fig[2][FIGURES];
+static struct figure fig[TARGETS][FIGURES];
 
 static void print_latency(const char *name, const struct figure *f) {
     if (f->runs == 0) { printf("\"%s_p50_ns\":null,\"%s_p99_ns\":null", name, name); return; }
@@ -112,7 +115,7 @@ static bool run_once(struct target *t, struct figure *f) {
     return measure_read(t, t->read_reg, (int)arg("reads", 2000), &f[READ]) &&
            measure_write(t, (int)arg("writes", 2000), &f[WRITE]) &&
            measure_irq(t, (int)arg("irqs", 500), &f[IRQ]) &&
-           measure_dma(t, (int)(t == &edu ? arg("edu_copies", 5) : arg("copies", 200)), &f[DMA]) &&
+           (!t->dma_copy || measure_dma(t, (int)(t == &edu ? arg("edu_copies", 5) : arg("copies", 200)), &f[DMA])) &&
            (!t->shm_reg || measure_read(t, t->shm_reg, (int)arg("reads", 2000), &f[SHM]));
 }
 
@@ -120,12 +123,15 @@ static int perf(void) {
     int runs = (int)arg("runs", 5);
     if (runs < 1 || runs > 16) { fail("vfubench.runs must be 1..16, got %d", runs); runs = 0; }
     uint64_t t0 = now_ns(), clock = clock_cost_ns();
-    bool ok = runs > 0 && vfu_target_open(&vfu, arg("shm_bar", 0), arg("shm_off", -1)) && edu_target_open(&edu);
-    if (ok) note("both devices bound: ours %s, edu %s", vfu.d.addr, edu.d.addr);
+    bool ok = runs > 0 && vfu_target_open(&vfu, arg("shm_bar", 0), arg("shm_off", -1)) && edu_target_open(&edu) &&
+              ivshmem_target_open(&ivshmem);
+    if (ok) note("all devices bound: ours %s, edu %s, floor %s", vfu.d.addr, edu.d.addr, ivshmem.d.addr);
     for (int r = 0; ok && r < runs; r++) {
-        /* Rule: each run measures both devices back to back, alternating the order, so drift hits both alike. */
-        struct target *first = r % 2 ? &edu : &vfu, *second = r % 2 ? &vfu : &edu;
-        ok = run_once(first, fig[first == &edu]) && run_once(second, fig[second == &edu]);
+        /* Rule: each run measures every device back to back, rotating the order, so drift hits them alike. */
+        for (int i = 0; ok && i < TARGETS; i++) {
+            int k = (r + i) % TARGETS;
+            ok = run_once(targets[k], fig[k]);
+        }
         note("run %d of %d done", r + 1, runs);
     }
     printf("VFU-GUESTBENCH {\"ok\":%s,\"runs\":%d,\"clock_ns\":%llu,\"seconds\":%.1f,\"vfu\":", ok ? "true" : "false",
@@ -133,6 +139,8 @@ static int perf(void) {
     print_device(fig[0]);
     printf(",\"edu\":");
     print_device(fig[1]);
+    printf(",\"floor\":");
+    print_device(fig[2]);
     printf(",\"error\":");
     json_string(R.error);
     printf("}\n");

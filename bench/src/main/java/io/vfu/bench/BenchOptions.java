@@ -32,9 +32,10 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
               --guest-blk       only the virtio-blk guest comparison: the Debian guest boots twice, with QEMU's
                                 in-process virtio-blk-pci and with ours over vfio-user-pci, and measures both
                                 (--smoke: tiny counts); needs the provisioned QEMU and guest
-              --guest           only the guest bench: one Debian guest with our device (vfio-user-pci) and QEMU's
-                                edu, both driven from the guest's vfio-pci; MMIO read/write, doorbell-to-interrupt
-                                and 4 KiB DMA figures for both and ours/edu (--smoke: tiny counts)
+              --guest           only the guest bench: one Debian guest with our device (vfio-user-pci), QEMU's
+                                edu and the floor (ivshmem-doorbell answered by a host echo process), all driven
+                                from the guest's vfio-pci; MMIO read/write, doorbell-to-interrupt and 4 KiB DMA
+                                figures, ours/edu, ours/floor and floor/edu (--smoke: tiny counts)
               --shm-register BAR:OFFSET
                                 also time reads of our register at OFFSET of BAR (an mmap'd, shared-memory area)
               --soak            with --guest: the interrupt soak instead (10^6 MSI-X + IMS interrupts under

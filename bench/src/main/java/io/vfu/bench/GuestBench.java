@@ -2,6 +2,7 @@ package io.vfu.bench;
 
 import io.vfu.it.Provisioned;
 import io.vfu.it.blk.BlkRun;
+import io.vfu.it.perf.IvshmemEcho;
 import io.vfu.it.perf.PerfGuest;
 import io.vfu.it.perf.PerfPlan;
 import io.vfu.it.perf.PerfReport;
@@ -18,10 +19,13 @@ import java.util.OptionalDouble;
 
 /**
  * {@code --guest}: issue 15's guest-side figures. One Debian guest ({@link PerfGuest}) boots with our default
- * device, served by vfu-server in its own process over vfio-user-pci, and QEMU's in-process {@code edu}; the guest
- * program binds both to vfio-pci and measures them the same way ({@link PerfPlan}: each figure the median of its
- * runs within that boot). Reported per figure: ours, edu's and ours / edu (above 1 is slower for latencies, faster
- * for copies per second). {@code --soak} boots the same guest to fire {@link SoakPlan} interrupts on ours instead.
+ * device, served by vfu-server in its own process over vfio-user-pci, QEMU's in-process {@code edu}, and the
+ * floor: QEMU's {@code ivshmem-doorbell} whose only peer is {@link IvshmemEcho}, a host process that answers each
+ * doorbell with an interrupt, so its interrupt figure is the out-of-process path with no device protocol. The
+ * guest program binds all three to vfio-pci and measures them the same way ({@link PerfPlan}: each figure the
+ * median of its runs within that boot). Reported per figure: ours, edu's, the floor's, ours / edu (above 1 is
+ * slower for latencies, faster for copies per second), ours / floor (interrupts only) and floor / edu.
+ * {@code --soak} boots the same guest, without the floor, to fire {@link SoakPlan} interrupts on ours instead.
  */
 final class GuestBench {
     static final Duration PERF_LIMIT = Duration.ofMinutes(10);
@@ -56,15 +60,19 @@ final class GuestBench {
         r.put("smoke", options.smoke());
         r.put("guest_vcpus", 1, "TCG; QEMU, its vCPU thread and our server share the host's cores");
         r.put("runs_per_boot", plan.runs(), "each figure is the median of these runs within one boot");
-        BlkRun run = boot(plan.kernelArgs(), PERF_LIMIT);
+        AfterBoot after = new AfterBoot();
+        BlkRun run = boot(plan.kernelArgs(), PERF_LIMIT, after, true);
         PerfReport report = PerfReport.of(run);
         r.put("boot_s", run.wall().toMillis() / 1e3, "QEMU start to guest power-off");
         r.put("guest_measure_s", report.seconds(), "the perf mode's own time in the guest");
         r.put("guest_clock_read_ns", report.clockNanos(), "cost of one CLOCK_MONOTONIC read in the guest: every "
                 + "latency includes one");
         r.put("load_avg_1m_end", Bench.loadAverage());
+        r.put("floor_echoes", after.floorEchoes, "doorbells the floor's host echo answered: the guest's "
+                + plan.runs() * plan.irqs() + " timed ones and 1 untimed one");
         Results vfu = figures(report, "vfu");
         Results edu = figures(report, "edu");
+        Results floor = figures(report, "floor");
         Results ratio = new Results();
         for (String f : PerfReport.FIGURES) {
             ratio.put(key(f), report.figure("vfu", f) / report.figure("edu", f));
@@ -75,12 +83,26 @@ final class GuestBench {
             ratio.put("shm_read_p50_us", shm.getAsDouble() / report.figure("edu", "read_p50_ns"));
             ratio.put("shm_read_p99_us", report.figure("vfu", "shm_read_p99_ns") / report.figure("edu", "read_p99_ns"));
         }
+        Results vfuFloor = new Results();
+        for (String f : List.of("irq_p50_ns", "irq_p99_ns")) {
+            // Rule: the floor bounds the interrupt path only; its read and write are traps QEMU serves itself.
+            vfuFloor.put(key(f), report.figure("vfu", f) / report.figure("floor", f));
+        }
+        Results floorEdu = new Results();
+        for (String f : PerfReport.FLOOR_FIGURES) {
+            floorEdu.put(key(f), report.figure("floor", f) / report.figure("edu", f));
+        }
         Map<String, Results> columns = new LinkedHashMap<>();
         columns.put("vfu", vfu);
         columns.put("edu", edu);
+        columns.put("floor", floor);
         columns.put("vfu/edu", ratio);
-        r.section("guest", "from the guest: our device (vfio-user-pci) vs QEMU's in-process edu (ratio = ours / edu)"
-                + (shm.isPresent() ? "; shm_read ratios are against edu's trapped read" : ""), columns);
+        columns.put("vfu/floor", vfuFloor);
+        columns.put("floor/edu", floorEdu);
+        r.section("guest", "from the guest: our device (vfio-user-pci), QEMU's in-process edu and the floor "
+                + "(ivshmem-doorbell answered by a host echo process: the out-of-process interrupt path, no protocol); "
+                + "ratios are a / b" + (shm.isPresent() ? "; shm_read ratios are against edu's trapped read" : ""),
+                columns);
         return r;
     }
 
@@ -94,8 +116,8 @@ final class GuestBench {
         r.put("load_avg_1m_start", Bench.loadAverage());
         // About 100 us per interrupt under TCG on a loaded machine, plus the boot; generous, but bounded.
         Duration limit = Duration.ofMinutes(5).plusMillis(plan.interrupts() / 2);
-        ServerRun server = new ServerRun();
-        BlkRun run = boot(plan.kernelArgs(), limit, server);
+        AfterBoot after = new AfterBoot();
+        BlkRun run = boot(plan.kernelArgs(), limit, after, false);
         SoakReport report = SoakReport.of(run);
         r.put("load_avg_1m_end", Bench.loadAverage());
         for (String k : List.of("fired", "received", "delivered_on_unmask", "msix_fired", "ims_fired", "masks",
@@ -103,14 +125,14 @@ final class GuestBench {
                 "device_ims_delivered")) {
             r.put(k, report.json().path(k).asLong());
         }
-        r.put("device_delivered_on_unmask", server.onUnmask, "the server's vfu_interrupts_delivered_on_unmask_total "
+        r.put("device_delivered_on_unmask", after.onUnmask, "the server's vfu_interrupts_delivered_on_unmask_total "
                 + "for IMS, scraped after the guest powered off");
         r.put("duration_s", report.millis() / 1e3, "the soak in the guest, boot excluded");
         r.put("passed", report.passed());
         if (!report.passed()) {
             r.put("error", report.error().isEmpty() ? "fired != received" : report.error());
         }
-        return new Soak(report, r, server.onUnmask);
+        return new Soak(report, r, after.onUnmask);
     }
 
     private PerfPlan plan() {
@@ -124,26 +146,42 @@ final class GuestBench {
         return base;
     }
 
-    /** What the server's metrics said after the boot. */
-    private static final class ServerRun {
+    /** What the server's metrics and the floor's echo said after the boot. */
+    private static final class AfterBoot {
         double onUnmask = Double.NaN;
+        long floorEchoes = -1;
     }
 
-    private BlkRun boot(List<String> kernelArgs, Duration limit) throws Exception {
-        return boot(kernelArgs, limit, new ServerRun());
-    }
-
-    /** A fresh server (its own process, metrics on an ephemeral port) for one boot of the guest. */
-    private BlkRun boot(List<String> kernelArgs, Duration limit, ServerRun after) throws Exception {
+    /**
+     * One boot of the guest with a fresh server (its own process, metrics on an ephemeral port) and, with
+     * {@code floor}, the floor device and its host echo.
+     */
+    private BlkRun boot(List<String> kernelArgs, Duration limit, AfterBoot after, boolean floor) throws Exception {
         Provisioned provisioned = Provisioned.load();
         Path initrd = PerfGuest.initramfs(provisioned, work);
         Path socket = work.resolve("bench.sock");
         Files.deleteIfExists(socket);
+        if (!floor) {
+            return boot(PerfGuest.command(provisioned, initrd, socket, kernelArgs), socket, limit, after);
+        }
+        Path floorSocket = work.resolve("floor.sock");
+        Files.deleteIfExists(floorSocket);
+        // Rule: the echo listens before QEMU starts; QEMU reads its first messages while it realizes the device.
+        try (IvshmemEcho echo = IvshmemEcho.start(IvshmemEcho.build(work.resolve("floor-echo")), floorSocket,
+                PerfGuest.FLOOR_VECTORS)) {
+            BlkRun run = boot(PerfGuest.command(provisioned, initrd, socket, floorSocket, kernelArgs), socket, limit,
+                    after);
+            after.floorEchoes = echo.stop();
+            return run;
+        }
+    }
+
+    private BlkRun boot(List<String> qemu, Path socket, Duration limit, AfterBoot after) throws Exception {
         Path config = Files.writeString(work.resolve("bench.json"), PerfGuest.serverConfig(DEVICE, socket));
         Path log = work.resolve("server-guest.log");
         try (ServerProcess server = ServerProcess.start(ServerProcess.command(options.serverJar(),
                 options.serverJvmOptions()), List.of("--config", config.toString(), "--metrics-port", "0"), log, 60)) {
-            BlkRun run = BlkRun.boot(PerfGuest.command(provisioned, initrd, socket, kernelArgs), limit);
+            BlkRun run = BlkRun.boot(qemu, limit);
             if (server.metricsUri().isPresent()) {
                 after.onUnmask = GuestMetrics.imsDeliveredOnUnmask(server.metricsUri().get(), DEVICE);
             }
@@ -168,14 +206,21 @@ final class GuestBench {
 
     private static Results figures(PerfReport p, String device) {
         Results r = new Results();
-        r.put("read_p50_us", p.figure(device, "read_p50_ns") / 1e3, "a plain BAR0 register (ours: ID, edu: ID)");
+        r.put("read_p50_us", p.figure(device, "read_p50_ns") / 1e3, "a plain BAR0 register (ours: ID, edu: ID, "
+                + "floor: IVPosition)");
         r.put("read_p99_us", p.figure(device, "read_p99_ns") / 1e3);
-        r.put("write_p50_us", p.figure(device, "write_p50_ns") / 1e3, "ours: SCRATCH (posted), edu: liveness");
+        r.put("write_p50_us", p.figure(device, "write_p50_ns") / 1e3, "ours: SCRATCH (posted), edu: liveness, "
+                + "floor: Interrupt Mask");
         r.put("write_p99_us", p.figure(device, "write_p99_ns") / 1e3);
         r.put("irq_p50_us", p.figure(device, "irq_p50_ns") / 1e3, "doorbell write to the vfio eventfd read "
-                + "(ours: MSI-X vector 0, edu: MSI via its raise register)");
+                + "(ours: MSI-X vector 0, edu: MSI via its raise register, floor: Doorbell to the echo, MSI-X 0)");
         r.put("irq_p99_us", p.figure(device, "irq_p99_ns") / 1e3);
-        r.put("dma_copies_per_s", p.figure(device, "dma_copies_per_s"), "4 KiB copies one at a time, each to its "
+        OptionalDouble dma = p.optional(device, "dma_copies_per_s");
+        if (dma.isEmpty()) {
+            // Rule: a device without a DMA engine (the floor) has no DMA figures rather than made-up ones.
+            return r;
+        }
+        r.put("dma_copies_per_s", dma.getAsDouble(), "4 KiB copies one at a time, each to its "
                 + "interrupt (edu: 2 transfers, each started 100 ms after its command by design)");
         r.put("dma_p50_us", p.figure(device, "dma_p50_ns") / 1e3);
         OptionalDouble shm = p.optional(device, "shm_read_p50_ns");

@@ -13,16 +13,19 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code bin/vfu-bench --guest --smoke} and {@code --guest --soak --smoke} end to end: a real server process, the
- * provisioned QEMU 11 and Debian guest with our device and edu. Asserts that every figure a reader relies on is
- * there for both devices and positive, and that the soak lost nothing; never which device is faster (TCG on a
- * shared machine).
+ * provisioned QEMU 11 and Debian guest with our device, edu and the floor (ivshmem-doorbell and its host echo
+ * process). Asserts that every figure a reader relies on is there for every device and positive, and that the soak
+ * lost nothing; never which device is faster (TCG on a shared machine).
  */
 class GuestBenchSmokeTest {
     static final List<String> FIGURES = List.of("read_p50_us", "read_p99_us", "write_p50_us", "write_p99_us",
             "irq_p50_us", "irq_p99_us", "dma_copies_per_s", "dma_p50_us");
+    /** The floor has no DMA engine. */
+    static final List<String> FLOOR_FIGURES = List.of("read_p50_us", "read_p99_us", "write_p50_us", "write_p99_us",
+            "irq_p50_us", "irq_p99_us");
 
     @Test
-    void guestSmokeReportsEveryFigureForBothDevices(@TempDir Path dir) throws Exception {
+    void guestSmokeReportsEveryFigureForEveryDevice(@TempDir Path dir) throws Exception {
         BenchOptions o = BenchOptions.parse("--guest", "--smoke", "--json", "--work", dir.toString());
         JsonNode json = new ObjectMapper().readTree(new GuestBench(o, dir).perf().toJson());
         JsonNode guest = json.get("guest");
@@ -33,7 +36,20 @@ class GuestBenchSmokeTest {
                 assertTrue(v != null && v.isNumber() && v.asDouble() > 0, column + "." + f + ": " + v + " in " + json);
             }
         }
-        for (String device : List.of("vfu", "edu")) {
+        for (String column : List.of("floor", "floor/edu")) {
+            for (String f : FLOOR_FIGURES) {
+                JsonNode v = guest.path(column).get(f);
+                assertTrue(v != null && v.isNumber() && v.asDouble() > 0, column + "." + f + ": " + v + " in " + json);
+            }
+            assertTrue(!guest.get(column).has("dma_copies_per_s"), "a made-up DMA figure: " + guest.get(column));
+        }
+        for (String f : List.of("irq_p50_us", "irq_p99_us")) {
+            JsonNode v = guest.path("vfu/floor").get(f);
+            assertTrue(v != null && v.isNumber() && v.asDouble() > 0, "vfu/floor." + f + ": " + v + " in " + json);
+        }
+        // The echo answered every doorbell the guest rang: 2 runs of 50 timed ones and the untimed first one.
+        assertEquals(2 * 50 + 1, json.get("floor_echoes").asLong(), json.toString());
+        for (String device : List.of("vfu", "edu", "floor")) {
             JsonNode d = guest.get(device);
             // A p99 is never below its p50.
             for (String f : List.of("read", "write", "irq")) {

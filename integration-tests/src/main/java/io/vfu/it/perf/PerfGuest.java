@@ -14,9 +14,11 @@ import java.util.List;
 /**
  * The guest bench (issue 15): the provisioned Debian 6.12 guest with the vfu-guestbench program as {@code /test},
  * booted under TCG with one vCPU and 512 MiB of guest RAM in a shared memfd, so our server reaches guest memory by
- * mmap. Two devices sit on the same machine behind {@code intel-iommu} (Debian kernels have no VFIO no-IOMMU):
- * our default device through {@code vfio-user-pci} and QEMU's in-process {@code edu}; the program binds both to
- * the guest's vfio-pci and measures them the same way ({@link PerfPlan}), or soaks ours ({@link SoakPlan}).
+ * mmap. The devices sit on the same machine behind {@code intel-iommu} (Debian kernels have no VFIO no-IOMMU):
+ * our default device through {@code vfio-user-pci}, QEMU's in-process {@code edu} and, in perf mode, the floor:
+ * QEMU's {@code ivshmem-doorbell} whose only peer is {@link IvshmemEcho}, a host process that answers each
+ * doorbell with an interrupt (an out-of-process interrupt path with no device protocol). The program binds them
+ * to the guest's vfio-pci and measures them the same way ({@link PerfPlan}), or soaks ours ({@link SoakPlan}).
  *
  * <p>The program's C sources travel in this module's jar as resources: its own ({@code src/main/guest-bench},
  * under {@code io/vfu/it/perf/guest-bench/}) and the guest suite's VFIO plumbing ({@code src/main/guest-vfu}:
@@ -26,13 +28,15 @@ import java.util.List;
 public final class PerfGuest {
     /** The program's own sources; gcc fails at link time if one is missing. */
     static final List<String> SOURCES = List.of("bench.h", "main.c", "stats.c", "measure.c", "vfu_target.c",
-            "edu_target.c", "soak.c");
+            "edu_target.c", "ivshmem_target.c", "soak.c");
     /** What it takes from the guest suite: the device's registers and the VFIO plumbing. */
     static final List<String> SHARED = List.of("vfu_guest.h", "vfio_dev.c");
     public static final int MEMORY_MIB = 512;
     /** MSI-X vectors of our device in the bench: room for the soak's widest round. */
     public static final int MSIX_VECTORS = 128;
     public static final int IMS_ENTRIES = 64;
+    /** The floor device's MSI-X vectors, as {@code vectors=} tells QEMU and the echo; the guest uses vector 0. */
+    public static final int FLOOR_VECTORS = 1;
 
     private PerfGuest() {
     }
@@ -75,9 +79,27 @@ public final class PerfGuest {
     /**
      * The QEMU command line: the guest with {@code kernelArgs} (from {@link PerfPlan} or {@link SoakPlan}), a
      * vIOMMU ({@code caching-mode=on} so QEMU sees every map), our device on {@code socket} (JSON form, the only
-     * one QEMU 11 takes) and {@code edu}.
+     * one QEMU 11 takes) and {@code edu}; no floor device (the soak's).
      */
     public static List<String> command(Provisioned provisioned, Path initramfs, Path socket, List<String> kernelArgs) {
+        return guest(provisioned, socket, kernelArgs).command(initramfs);
+    }
+
+    /**
+     * The perf mode's command line: {@link #command} plus the floor, {@code ivshmem-doorbell} with
+     * {@link #FLOOR_VECTORS} vectors whose server is the {@link IvshmemEcho} listening on {@code floorSocket}
+     * (QEMU connects as its client when it starts, so the echo must already listen; a comma in the path is
+     * doubled, QEMU's escape for it).
+     */
+    public static List<String> command(Provisioned provisioned, Path initramfs, Path socket, Path floorSocket,
+                                       List<String> kernelArgs) {
+        return guest(provisioned, socket, kernelArgs)
+                .qemuArgs("-chardev", "socket,id=floor,path=" + floorSocket.toString().replace(",", ",,"),
+                        "-device", "ivshmem-doorbell,chardev=floor,vectors=" + FLOOR_VECTORS)
+                .command(initramfs);
+    }
+
+    private static GuestRun guest(Provisioned provisioned, Path socket, List<String> kernelArgs) {
         String vfu = "{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"" + socket + "\",\"type\":\"unix\"}}";
         return new GuestRun(provisioned).memoryMib(MEMORY_MIB)
                 // no_timer_check: under TCG on a loaded host the kernel's boot-time check of the timer interrupt
@@ -86,7 +108,6 @@ public final class PerfGuest {
                 .kernelArgs(kernelArgs.toArray(String[]::new))
                 .qemuArgs("-object", "memory-backend-memfd,id=mem,size=" + MEMORY_MIB + "M,share=on",
                         "-machine", "memory-backend=mem", "-device", "intel-iommu,caching-mode=on",
-                        "-device", vfu, "-device", "edu")
-                .command(initramfs);
+                        "-device", vfu, "-device", "edu");
     }
 }

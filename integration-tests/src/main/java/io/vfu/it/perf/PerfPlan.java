@@ -5,11 +5,12 @@ import java.util.List;
 
 /**
  * What the perf mode of the guest bench measures on each device, every figure the median of {@code runs} runs
- * in one boot (each run measures both devices back to back, alternating which goes first): {@code reads} timed
- * reads of a plain register, {@code writes} timed writes, {@code irqs} doorbell-to-eventfd round trips,
- * {@code copies} 4 KiB DMA copies on ours and {@code eduCopies} on edu (whose engine waits 100 ms of virtual
- * time before each transfer, two per copy). {@code shmOffset} >= 0 also times reads of our register at that
- * offset of BAR {@code shmBar}, which must lie in an mmap'd (shared-memory) area; -1 skips that figure.
+ * in one boot (each run measures the three devices, ours, edu and the floor, back to back, rotating which goes
+ * first): {@code reads} timed reads of a plain register, {@code writes} timed writes, {@code irqs}
+ * doorbell-to-eventfd round trips, {@code copies} 4 KiB DMA copies on ours and {@code eduCopies} on edu (whose
+ * engine waits 100 ms of virtual time before each transfer, two per copy; the floor has no DMA engine).
+ * {@code shmOffset} >= 0 also times reads of our register at that offset of BAR {@code shmBar}, which must lie in
+ * an mmap'd (shared-memory) area; -1 skips that figure.
  */
 public record PerfPlan(int runs, int reads, int writes, int irqs, int copies, int eduCopies, int shmBar,
                        long shmOffset) {

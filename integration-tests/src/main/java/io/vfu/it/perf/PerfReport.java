@@ -8,15 +8,19 @@ import java.util.List;
 import java.util.OptionalDouble;
 
 /**
- * The perf-mode guest's {@code VFU-GUESTBENCH {...}} line: per device ({@code "vfu"}, {@code "edu"}) the median
- * over the runs of each figure, in nanoseconds (latencies) or copies per second.
+ * The perf-mode guest's {@code VFU-GUESTBENCH {...}} line: per device ({@code "vfu"}, {@code "edu"} and
+ * {@code "floor"}, ivshmem-doorbell answered by {@link IvshmemEcho}) the median over the runs of each figure, in
+ * nanoseconds (latencies) or copies per second.
  */
 public record PerfReport(String line, JsonNode json) {
     public static final String PREFIX = "VFU-GUESTBENCH ";
-    public static final List<String> DEVICES = List.of("vfu", "edu");
-    /** The figures both devices report, as the guest names them. */
+    public static final List<String> DEVICES = List.of("vfu", "edu", "floor");
+    /** The figures ours and edu report, as the guest names them. */
     public static final List<String> FIGURES = List.of("read_p50_ns", "read_p99_ns", "write_p50_ns", "write_p99_ns",
             "irq_p50_ns", "irq_p99_ns", "dma_copies_per_s", "dma_p50_ns");
+    /** The figures the floor reports: it has no DMA engine, so its DMA figures are null. */
+    public static final List<String> FLOOR_FIGURES = List.of("read_p50_ns", "read_p99_ns", "write_p50_ns",
+            "write_p99_ns", "irq_p50_ns", "irq_p99_ns");
     /** Ours only, when the plan names a register in an mmap'd area. */
     public static final List<String> SHM_FIGURES = List.of("shm_read_p50_ns", "shm_read_p99_ns");
     private static final ObjectMapper JSON = new ObjectMapper();
