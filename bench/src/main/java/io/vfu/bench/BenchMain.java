@@ -43,6 +43,13 @@ public final class BenchMain {
             System.exit(r.values().containsKey("vfu_error") ? 1 : 0);
             return;
         }
+        if (options.peerSocket() != null) {
+            Path work = options.workDir() != null ? Files.createDirectories(options.workDir())
+                    : Files.createTempDirectory("vfu-bench-peer");
+            Results r = PeerBench.run(options, work);
+            System.out.print(options.json() ? r.toJson() : r.toTable());
+            return;
+        }
         Results r = new Bench(options).run();
         System.out.print(options.json() ? r.toJson() : r.toTable());
     }

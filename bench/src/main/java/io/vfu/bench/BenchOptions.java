@@ -10,13 +10,15 @@ import java.util.List;
  */
 record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<String> serverJvmOptions,
                     int devices, Path cacheDir, Path workDir, boolean gc, boolean gcOnly, int gcDevices,
-                    boolean guestBlk, boolean guest, boolean soak, Long soakInterrupts, String shmRegister) {
+                    boolean guestBlk, boolean guest, boolean soak, Long soakInterrupts, String shmRegister,
+                    Path peerSocket) {
 
     static final String USAGE = """
             usage: vfu-bench [--smoke] [--json] [--runs N] [--devices N] [--server-jar JAR]
                              [--server-jvm-opt OPT]... [--cache DIR] [--work DIR] [--no-gc | --gc-only]
                              [--gc-devices N] [--guest-blk]
                              [--guest [--shm-register BAR:OFFSET] | --guest --soak [--soak-interrupts N]]
+                             [--peer-socket PATH]
               --smoke           everything very briefly (CI); figures are not meaningful
               --json            print one JSON object instead of the table
               --runs N          repeated runs per figure; each figure is their median (default 5, smoke 2)
@@ -42,6 +44,11 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
                                 append/mask/re-program/unmask; --smoke: 20,000); exits 1 unless fired == received
               --soak-interrupts N
                                 interrupts of the soak
+              --peer-socket PATH
+                                only the peer comparison: our server (started here) and another vfio-user server
+                                already listening on PATH (e.g. libvfio-user's gpio sample), config-space reads and
+                                a BAR read (if the peer has a readable BAR) by the same client, the two interleaved
+                                run by run; both sides' figures and ours / peer's
             """;
 
     static BenchOptions parse(String... args) {
@@ -61,6 +68,7 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
         boolean soak = false;
         Long soakInterrupts = null;
         String shm = null;
+        Path peer = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -80,6 +88,7 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
                 case "--soak" -> soak = true;
                 case "--soak-interrupts" -> soakInterrupts = (long) positive(value(args, ++i, a), a);
                 case "--shm-register" -> shm = shmRegister(value(args, ++i, a));
+                case "--peer-socket" -> peer = Path.of(value(args, ++i, a));
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
@@ -92,12 +101,16 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
         if (guest && guestBlk) {
             throw new IllegalArgumentException("--guest and --guest-blk exclude each other");
         }
+        if (peer != null && (guest || guestBlk || gcOnly)) {
+            throw new IllegalArgumentException("--peer-socket excludes --guest, --guest-blk and --gc-only");
+        }
         if (jvm.isEmpty()) {
             jvm.add("-XX:+UseSerialGC");
         }
         return new BenchOptions(smoke, json, runs != null ? runs : smoke ? 2 : 5, jar, List.copyOf(jvm),
                 devices != null ? devices : smoke ? 8 : 1000, cache, work, gc, gcOnly,
-                gcDevices != null ? gcDevices : smoke ? 4 : 100, guestBlk, guest, soak, soakInterrupts, shm);
+                gcDevices != null ? gcDevices : smoke ? 4 : 100, guestBlk, guest, soak, soakInterrupts, shm,
+                peer);
     }
 
     private static String value(String[] args, int i, String option) {

@@ -164,6 +164,34 @@ final class SyncClient implements AutoCloseable {
         call(Command.DEVICE_SET_IRQS, p, fds).close();
     }
 
+    /**
+     * DEVICE_GET_REGION_INFO for region {@code index} (spec "VFIO_USER_DEVICE_GET_REGION_INFO": argsz, flags,
+     * index, cap_offset u32 each, then size and offset u64; reply alike, capabilities ignored).
+     */
+    RegionInfo regionInfo(int index) throws IOException {
+        ByteBuffer p = ByteBuffer.allocate(RegionInfo.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        p.putInt(RegionInfo.SIZE).putInt(0).putInt(index).putInt(0).putLong(0).putLong(0).flip();
+        try (Frame f = call(Command.DEVICE_GET_REGION_INFO, p)) {
+            ByteBuffer b = f.payload().order(ByteOrder.LITTLE_ENDIAN);
+            if (b.remaining() < RegionInfo.SIZE) {
+                throw new IOException("region info reply of " + b.remaining() + " bytes");
+            }
+            return new RegionInfo(b.getInt(b.position() + 4), b.getLong(b.position() + 16));
+        }
+    }
+
+    /** A region's flags (VFIO_REGION_INFO_FLAG_*) and size, as DEVICE_GET_REGION_INFO reports them. */
+    record RegionInfo(int flags, long size) {
+        static final int SIZE = 32;
+        /** VFIO_REGION_INFO_FLAG_READ. */
+        static final int FLAG_READ = 1;
+
+        /** Readable and holding at least the 4-byte register the bench reads. */
+        boolean readable4() {
+            return (flags & FLAG_READ) != 0 && size >= 4;
+        }
+    }
+
     @Override
     public void close() {
         transport.close();
