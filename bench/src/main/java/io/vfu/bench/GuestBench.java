@@ -60,10 +60,16 @@ final class GuestBench {
         r.put("smoke", options.smoke());
         r.put("guest_vcpus", 1, "TCG; QEMU, its vCPU thread and our server share the host's cores");
         r.put("runs_per_boot", plan.runs(), "each figure is the median of these runs within one boot");
+        // Rule: our device is measured as a user gets it by default (registers trapped, so QEMU posts its writes),
+        // and again in a second boot with published registers, whose mapped read the goal compares with edu's
+        // trapped one (and whose synchronous writes the other figures show); each boot compares with its own edu.
         AfterBoot after = new AfterBoot();
-        BlkRun run = boot(plan.kernelArgs(), PERF_LIMIT, after, true);
+        BlkRun run = boot(plan.kernelArgs(), PERF_LIMIT, after, true, false);
         PerfReport report = PerfReport.of(run);
+        BlkRun publishedRun = boot(plan.kernelArgs(), PERF_LIMIT, new AfterBoot(), true, true);
+        PerfReport published = PerfReport.of(publishedRun);
         r.put("boot_s", run.wall().toMillis() / 1e3, "QEMU start to guest power-off");
+        r.put("boot_published_s", publishedRun.wall().toMillis() / 1e3, "the second boot, registers published");
         r.put("guest_measure_s", report.seconds(), "the perf mode's own time in the guest");
         r.put("guest_clock_read_ns", report.clockNanos(), "cost of one CLOCK_MONOTONIC read in the guest: every "
                 + "latency includes one");
@@ -71,17 +77,20 @@ final class GuestBench {
         r.put("floor_echoes", after.floorEchoes, "doorbells the floor's host echo answered: the guest's "
                 + plan.runs() * plan.irqs() + " timed ones and 1 untimed one");
         Results vfu = figures(report, "vfu");
+        Results vfuPublished = figures(published, "vfu");
         Results edu = figures(report, "edu");
         Results floor = figures(report, "floor");
         Results ratio = new Results();
         for (String f : PerfReport.FIGURES) {
             ratio.put(key(f), report.figure("vfu", f) / report.figure("edu", f));
         }
-        OptionalDouble shm = report.optional("vfu", "shm_read_p50_ns");
+        OptionalDouble shm = published.optional("vfu", "shm_read_p50_ns");
         if (shm.isPresent()) {
-            // Rule: the goal compares an mmap'd read of ours with edu's trapped register read.
-            ratio.put("shm_read_p50_us", shm.getAsDouble() / report.figure("edu", "read_p50_ns"));
-            ratio.put("shm_read_p99_us", report.figure("vfu", "shm_read_p99_ns") / report.figure("edu", "read_p99_ns"));
+            // Rule: the goal compares an mmap'd read of ours with edu's trapped register read, both
+            // measured in the same boot.
+            ratio.put("shm_read_p50_us", shm.getAsDouble() / published.figure("edu", "read_p50_ns"));
+            ratio.put("shm_read_p99_us", published.figure("vfu", "shm_read_p99_ns")
+                    / published.figure("edu", "read_p99_ns"));
         }
         Results vfuFloor = new Results();
         for (String f : List.of("irq_p50_ns", "irq_p99_ns")) {
@@ -94,14 +103,16 @@ final class GuestBench {
         }
         Map<String, Results> columns = new LinkedHashMap<>();
         columns.put("vfu", vfu);
+        columns.put("vfu_pub", vfuPublished);
         columns.put("edu", edu);
         columns.put("floor", floor);
         columns.put("vfu/edu", ratio);
         columns.put("vfu/floor", vfuFloor);
         columns.put("floor/edu", floorEdu);
-        r.section("guest", "from the guest: our device (vfio-user-pci), QEMU's in-process edu and the floor "
-                + "(ivshmem-doorbell answered by a host echo process: the out-of-process interrupt path, no protocol); "
-                + "ratios are a / b" + (shm.isPresent() ? "; shm_read ratios are against edu's trapped read" : ""),
+        r.section("guest", "from the guest: our device as configured by default (vfu) and with publishRegisters "
+                + "(vfu_pub, a second boot), QEMU's in-process edu and the floor (ivshmem-doorbell answered by a host "
+                + "echo process: the out-of-process interrupt path, no protocol); ratios are a / b"
+                + (shm.isPresent() ? "; shm_read ratios are vfu_pub's mapped read against edu's trapped read" : ""),
                 columns);
         return r;
     }
@@ -117,7 +128,7 @@ final class GuestBench {
         // About 100 us per interrupt under TCG on a loaded machine, plus the boot; generous, but bounded.
         Duration limit = Duration.ofMinutes(5).plusMillis(plan.interrupts() / 2);
         AfterBoot after = new AfterBoot();
-        BlkRun run = boot(plan.kernelArgs(), limit, after, false);
+        BlkRun run = boot(plan.kernelArgs(), limit, after, false, true);
         SoakReport report = SoakReport.of(run);
         r.put("load_avg_1m_end", Bench.loadAverage());
         for (String k : List.of("fired", "received", "delivered_on_unmask", "msix_fired", "ims_fired", "masks",
@@ -153,16 +164,18 @@ final class GuestBench {
     }
 
     /**
-     * One boot of the guest with a fresh server (its own process, metrics on an ephemeral port) and, with
-     * {@code floor}, the floor device and its host echo.
+     * One boot of the guest with a fresh server (its own process, metrics on an ephemeral port; with
+     * {@code publish}, our device publishes its registers) and, with {@code floor}, the floor device and its
+     * host echo.
      */
-    private BlkRun boot(List<String> kernelArgs, Duration limit, AfterBoot after, boolean floor) throws Exception {
+    private BlkRun boot(List<String> kernelArgs, Duration limit, AfterBoot after, boolean floor, boolean publish)
+            throws Exception {
         Provisioned provisioned = Provisioned.load();
         Path initrd = PerfGuest.initramfs(provisioned, work);
         Path socket = work.resolve("bench.sock");
         Files.deleteIfExists(socket);
         if (!floor) {
-            return boot(PerfGuest.command(provisioned, initrd, socket, kernelArgs), socket, limit, after);
+            return boot(PerfGuest.command(provisioned, initrd, socket, kernelArgs), socket, limit, after, publish);
         }
         Path floorSocket = work.resolve("floor.sock");
         Files.deleteIfExists(floorSocket);
@@ -170,14 +183,15 @@ final class GuestBench {
         try (IvshmemEcho echo = IvshmemEcho.start(IvshmemEcho.build(work.resolve("floor-echo")), floorSocket,
                 PerfGuest.FLOOR_VECTORS)) {
             BlkRun run = boot(PerfGuest.command(provisioned, initrd, socket, floorSocket, kernelArgs), socket, limit,
-                    after);
+                    after, publish);
             after.floorEchoes = echo.stop();
             return run;
         }
     }
 
-    private BlkRun boot(List<String> qemu, Path socket, Duration limit, AfterBoot after) throws Exception {
-        Path config = Files.writeString(work.resolve("bench.json"), PerfGuest.serverConfig(DEVICE, socket));
+    private BlkRun boot(List<String> qemu, Path socket, Duration limit, AfterBoot after, boolean publish)
+            throws Exception {
+        Path config = Files.writeString(work.resolve("bench.json"), PerfGuest.serverConfig(DEVICE, socket, publish));
         Path log = work.resolve("server-guest.log");
         try (ServerProcess server = ServerProcess.start(ServerProcess.command(options.serverJar(),
                 options.serverJvmOptions()), List.of("--config", config.toString(), "--metrics-port", "0"), log, 60)) {
@@ -209,8 +223,8 @@ final class GuestBench {
         r.put("read_p50_us", p.figure(device, "read_p50_ns") / 1e3, "a plain BAR0 register (ours: ID, edu: ID, "
                 + "floor: IVPosition)");
         r.put("read_p99_us", p.figure(device, "read_p99_ns") / 1e3);
-        r.put("write_p50_us", p.figure(device, "write_p50_ns") / 1e3, "ours: SCRATCH (posted), edu: liveness, "
-                + "floor: Interrupt Mask");
+        r.put("write_p50_us", p.figure(device, "write_p50_ns") / 1e3, "ours: SCRATCH (posted; synchronous in "
+                + "vfu_pub), edu: liveness, floor: Interrupt Mask");
         r.put("write_p99_us", p.figure(device, "write_p99_ns") / 1e3);
         r.put("irq_p50_us", p.figure(device, "irq_p50_ns") / 1e3, "doorbell write to the vfio eventfd read "
                 + "(ours: MSI-X vector 0, edu: MSI via its raise register, floor: Doorbell to the echo, MSI-X 0)");
@@ -225,7 +239,8 @@ final class GuestBench {
         r.put("dma_p50_us", p.figure(device, "dma_p50_ns") / 1e3);
         OptionalDouble shm = p.optional(device, "shm_read_p50_ns");
         if (shm.isPresent()) {
-            r.put("shm_read_p50_us", shm.getAsDouble() / 1e3, "our register in an mmap'd area (--shm-register)");
+            r.put("shm_read_p50_us", shm.getAsDouble() / 1e3, "our STATUS as published in mapped BAR2 memory "
+                    + "(or --shm-register)");
             r.put("shm_read_p99_us", p.figure(device, "shm_read_p99_ns") / 1e3);
         }
         return r;

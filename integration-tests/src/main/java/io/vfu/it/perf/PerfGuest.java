@@ -65,15 +65,15 @@ public final class PerfGuest {
     }
 
     /**
-     * The vfu-server {@code --config} JSON: our default device {@code name} on {@code socket}, publishing the
-     * registers a guest polls in mapped memory (so the bench can time a mapped read; QEMU then sends the device's
-     * region writes synchronously, which the write figure shows).
+     * The vfu-server {@code --config} JSON: our default device {@code name} on {@code socket}; with {@code publish},
+     * publishing the registers a guest polls in mapped memory (so the bench can time a mapped read; QEMU then sends
+     * the device's region writes synchronously, which the write figure shows).
      */
-    public static String serverConfig(String name, Path socket) {
+    public static String serverConfig(String name, Path socket, boolean publish) {
         return """
                 {"devices": [{"name": "%s", "socket": "%s", "msixVectors": %d, "imsEntries": %d,
-                              "publishRegisters": true}]}
-                """.formatted(name, socket, MSIX_VECTORS, IMS_ENTRIES);
+                              "publishRegisters": %b}]}
+                """.formatted(name, socket, MSIX_VECTORS, IMS_ENTRIES, publish);
     }
 
     /**
