@@ -144,11 +144,13 @@ public final class DeviceHost implements AutoCloseable {
         lock.lock();
         boolean outermost = lock.getHoldCount() == 1;
         boolean offer = false;
+        boolean written = false;
         try {
             if (outermost) {
                 servingWrite = Thread.currentThread();
             }
             function.write(region, offset, src);
+            written = true;
         } finally {
             if (outermost) {
                 servingWrite = null;
@@ -156,6 +158,9 @@ public final class DeviceHost implements AutoCloseable {
                 workAsked = false;
             }
             unlock();
+            if (offer && !written) {
+                scheduleDma(); // Rule: work asked for by a write that then failed still runs, on the worker.
+            }
         }
         if (offer) {
             runDirect();
