@@ -35,6 +35,9 @@ class DeviceHostWorkTest {
         final DeviceContext context;
         final CountDownLatch worked = new CountDownLatch(1);
         volatile int directOffers;
+        /** Set by a write that asked for work: the worker's runs before it (attach() schedules one) do not count. */
+        volatile boolean asked;
+        final CountDownLatch ran = new CountDownLatch(1);
 
         AskingDevice(DeviceContext context) {
             this.context = context;
@@ -57,6 +60,7 @@ class DeviceHostWorkTest {
 
         @Override
         public void write(int region, long offset, ByteBuffer src) {
+            asked = true;
             context.requestWork();
             if (src.getInt(src.position()) == 0xBAD) {
                 throw DeviceException.invalid("refused after asking");
@@ -74,7 +78,10 @@ class DeviceHostWorkTest {
 
         @Override
         public void work(GuestMemory memory, DeviceLock lock) {
-            worked.countDown();
+            if (asked) {
+                worked.countDown();
+            }
+            ran.countDown();
         }
 
         @Override
@@ -150,6 +157,14 @@ class DeviceHostWorkTest {
                     return null; // the device posts nothing
                 }
             });
+            try {
+                // Rule: the run attach() schedules is over before a test writes, so it cannot stand in for one.
+                if (!dev.ran.await(5, TimeUnit.SECONDS)) {
+                    throw new AssertionError("attach() scheduled no worker run");
+                }
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
         }
 
         @Override
