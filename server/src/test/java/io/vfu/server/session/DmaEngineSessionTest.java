@@ -125,27 +125,57 @@ class DmaEngineSessionTest {
                 scrape);
     }
 
-    @Test
-    void copiesThroughMmapDmaAndUnmapReleasesTheMapping() throws Exception {
-        byte[] p = pattern();
-        try (OwnedFd memfd = MemFd.create("guest-ram", RAM_SIZE);
-             Mmap local = Mmap.map(memfd, 0, RAM_SIZE, true);
-             TestDevice dev = TestDevice.open(socket, DmaHandler.refuseAll());
-             EventFd irq = EventFd.create()) {
-            MemorySegment seg = local.segment();
+    /** Guest RAM in a memfd this test maps too, as QEMU shares it: the pattern at SRC and descriptor 0 in place. */
+    private static final class SharedRam implements AutoCloseable {
+        final byte[] pattern = pattern();
+        final OwnedFd memfd;
+        final Mmap local;
+        final MemorySegment seg;
+
+        SharedRam() throws Exception {
+            memfd = MemFd.create("guest-ram", RAM_SIZE);
+            local = Mmap.map(memfd, 0, RAM_SIZE, true);
+            seg = local.segment();
             ByteBuffer ram = seg.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-            ram.put((int) (SRC - RAM), p);
+            ram.put((int) (SRC - RAM), pattern);
             descriptor(ram);
-            long mapsBefore = mappingsOf(memfd);
+        }
+
+        /** Grants the server the whole RAM as one window backed by the memfd. */
+        void mapInto(TestDevice dev) throws Exception {
             dev.call(new DmaMap.Request(32, DmaMap.FLAG_READ | DmaMap.FLAG_WRITE, 0, RAM, RAM_SIZE), memfd.fd());
-            assertEquals(mapsBefore + 1, mappingsOf(memfd), "the server mapped the client's memory");
-            runEngine(dev, irq);
+        }
+
+        void assertCopied() {
             byte[] out = new byte[LEN];
             MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, DST - RAM, out, 0, LEN);
-            assertArrayEquals(p, out);
-            assertEquals(1, seg.get(ValueLayout.JAVA_INT_UNALIGNED, RECORD - RAM));
+            assertArrayEquals(pattern, out);
+        }
+
+        int recordStatus() {
+            return seg.get(ValueLayout.JAVA_INT_UNALIGNED, RECORD - RAM);
+        }
+
+        @Override
+        public void close() {
+            local.close();
+            memfd.close();
+        }
+    }
+
+    @Test
+    void copiesThroughMmapDmaAndUnmapReleasesTheMapping() throws Exception {
+        try (SharedRam ram = new SharedRam();
+             TestDevice dev = TestDevice.open(socket, DmaHandler.refuseAll());
+             EventFd irq = EventFd.create()) {
+            long mapsBefore = mappingsOf(ram.memfd);
+            ram.mapInto(dev);
+            assertEquals(mapsBefore + 1, mappingsOf(ram.memfd), "the server mapped the client's memory");
+            runEngine(dev, irq);
+            ram.assertCopied();
+            assertEquals(1, ram.recordStatus());
             dev.call(new DmaUnmap.Request(24, 0, RAM, RAM_SIZE));
-            assertEquals(mapsBefore, mappingsOf(memfd), "DMA_UNMAP released the mapping before replying");
+            assertEquals(mapsBefore, mappingsOf(ram.memfd), "DMA_UNMAP released the mapping before replying");
             String scrape = server.registry().scrape();
             assertTrue(scrape.contains("vfu_dma_bytes_total{device=\"default\",direction=\"write\",mode=\"mmap\"}"),
                     scrape);
@@ -158,25 +188,17 @@ class DmaEngineSessionTest {
      */
     @Test
     void aShortCopyInMappedMemoryIsCompleteWhenTheDoorbellWriteIsAnswered() throws Exception {
-        byte[] p = pattern();
-        try (OwnedFd memfd = MemFd.create("guest-ram", RAM_SIZE);
-             Mmap local = Mmap.map(memfd, 0, RAM_SIZE, true);
+        try (SharedRam ram = new SharedRam();
              TestDevice dev = TestDevice.open(socket, DmaHandler.refuseAll());
              EventFd irq = EventFd.create()) {
-            MemorySegment seg = local.segment();
-            ByteBuffer ram = seg.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-            ram.put((int) (SRC - RAM), p);
-            descriptor(ram);
-            dev.call(new DmaMap.Request(32, DmaMap.FLAG_READ | DmaMap.FLAG_WRITE, 0, RAM, RAM_SIZE), memfd.fd());
+            ram.mapInto(dev);
             dev.enableBusMaster();
             dev.enableMsix();
             dev.assignVector(0, irq.fd().fd());
             startRing(dev);
             dev.write(BAR0, 0x114, 4, 1); // DMA_TAIL, answered
-            assertEquals(1, seg.get(ValueLayout.JAVA_INT_UNALIGNED, RECORD - RAM), "record written before the reply");
-            byte[] out = new byte[LEN];
-            MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, DST - RAM, out, 0, LEN);
-            assertArrayEquals(p, out);
+            assertEquals(1, ram.recordStatus(), "record written before the reply");
+            ram.assertCopied();
             assertEquals(1, irq.await(Duration.ZERO).orElseThrow(), "the interrupt went out before the reply");
             assertEquals(1, dev.read(BAR0, 0x118, 4), "DMA_COMPLETED");
         }
