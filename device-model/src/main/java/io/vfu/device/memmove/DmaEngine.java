@@ -12,7 +12,7 @@ import static io.vfu.device.memmove.DmaDescriptor.*;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A memmove engine with one descriptor ring in guest memory (see LAYOUT.md for registers and formats).
@@ -51,7 +51,11 @@ public final class DmaEngine {
     private final ConfigSpace configSpace;
     private final int maxTransfer;
     private final Runnable workAvailable;
-    private final AtomicBoolean running = new AtomicBoolean();
+    /**
+     * The thread that runs the engine, or null. Taken only from null, given back under the lock by the claim that
+     * finds the ring empty: so a runner asks "is it still mine?", which no other thread can answer for it.
+     */
+    private final AtomicReference<Thread> runner = new AtomicReference<>();
 
     // Register state, guarded by the device lock.
     private long ringBase;
@@ -64,14 +68,13 @@ public final class DmaEngine {
     private int lastStatus;
     private int generation;
 
-    // Hand-over between the locked steps and the unlocked part; published by the lock.
-    private boolean claimed;
+    // Hand-over between the locked steps and the unlocked part, for the runner only; published by the lock.
     private long workAddress;
     private int workGeneration;
     private int resultStatus;
     private int resultFlags;
 
-    // Buffers of whoever runs the engine (the running flag admits one thread at a time), allocated once.
+    // Buffers of the runner (one thread at a time), allocated once.
     private final ByteBuffer descriptor = ByteBuffer.allocate(SIZE).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer record = ByteBuffer.allocate(RECORD_SIZE).order(ByteOrder.LITTLE_ENDIAN);
     private ByteBuffer chunk;
@@ -91,16 +94,15 @@ public final class DmaEngine {
      * without holding the device lock; {@code lock} is used for the short claim/finish steps.
      */
     public int runPending(GuestMemory memory, DeviceLock lock) {
-        if (!running.compareAndSet(false, true)) {
+        Thread self = Thread.currentThread();
+        if (!runner.compareAndSet(null, self)) {
             return 0;
         }
         int done = 0;
-        boolean idle = false;
         try {
             while (true) {
-                lock.run(claimStep); // clears running under the lock when the ring is empty
-                if (!claimed) {
-                    idle = true;
+                lock.run(claimStep); // gives the engine back under the lock when the ring is empty
+                if (runner.get() != self) {
                     return done;
                 }
                 execute(memory);
@@ -110,9 +112,7 @@ public final class DmaEngine {
         } finally {
             // Rule: whatever escapes (a failing GuestMemory), the engine is left idle, so the next runPending
             // (another client, or after reset) can run it; it is never stuck "running" with no worker.
-            if (!idle) {
-                running.set(false);
-            }
+            runner.compareAndSet(self, null);
         }
     }
 
@@ -121,22 +121,20 @@ public final class DmaEngine {
      * touching guest memory only through {@link GuestMemory#direct}, which neither waits nor sends a message;
      * at most {@link #DIRECT_DESCRIPTORS} descriptors and {@link #DIRECT_BYTES} bytes.
      *
-     * @return true when the ring is empty, or another thread runs the engine and will see the work; false when
-     *         the worker must go on: a range not directly reachable, any failure (the worker judges and reports
-     *         it), or the budget spent. The descriptor it stopped at is not completed (the head stays); its copy
-     *         may have been made, and is made again by the worker (ranges never overlap, so that is the same copy)
+     * @return true when the ring is empty; false when the worker must go on: another thread runs the engine, a
+     *         range is not directly reachable, any failure (the worker judges and reports it), or the budget is
+     *         spent. The descriptor it stopped at is not completed (the head stays) and nothing of it was written
      */
     public boolean runDirect(GuestMemory memory, DeviceLock lock) {
-        if (!running.compareAndSet(false, true)) {
-            return true;
+        Thread self = Thread.currentThread();
+        if (!runner.compareAndSet(null, self)) {
+            return false; // Rule: another runner may stop before it sees this work; a worker run is cheap insurance.
         }
-        boolean idle = false;
         long budget = DIRECT_BYTES;
         try {
             for (int n = 0; n < DIRECT_DESCRIPTORS; n++) {
-                lock.run(claimStep); // clears running under the lock when the ring is empty
-                if (!claimed) {
-                    idle = true;
+                lock.run(claimStep); // gives the engine back under the lock when the ring is empty
+                if (runner.get() != self) {
                     return true;
                 }
                 long copied = executeDirect(memory, budget);
@@ -148,9 +146,7 @@ public final class DmaEngine {
             }
             return false;
         } finally {
-            if (!idle) {
-                running.set(false);
-            }
+            runner.compareAndSet(self, null);
         }
     }
 
@@ -176,6 +172,10 @@ public final class DmaEngine {
         long completion = descriptor.getLong(COMPLETION);
         int status = validate(src, dst, length, flags);
         long copied = 0;
+        // Rule: the record is known to be reachable here before anything is copied, so a copy is never made twice.
+        if (completion != 0 && !recordReachable(memory, completion)) {
+            return -1;
+        }
         if (status == STATUS_SUCCESS) {
             if (length > budget) {
                 return -1;
@@ -201,6 +201,15 @@ public final class DmaEngine {
         resultFlags = flags;
         resultStatus = status;
         return copied;
+    }
+
+    /** Whether the completion record lies in directly mapped memory; a fault there is the record write's to report. */
+    private static boolean recordReachable(GuestMemory memory, long completion) {
+        try {
+            return memory.direct(completion, RECORD_SIZE, true, m -> { });
+        } catch (GuestMemoryException | RuntimeException | InternalError e) {
+            return true;
+        }
     }
 
     /**
@@ -249,9 +258,8 @@ public final class DmaEngine {
     }
 
     private void claim() {
-        claimed = hasWork();
-        if (!claimed) {
-            running.set(false);
+        if (!hasWork()) {
+            runner.set(null);
             return;
         }
         workAddress = ringBase + (long) head * SIZE;

@@ -83,6 +83,16 @@ class DmaEngineDirectTest {
     }
 
     @Test
+    void aRecordReachableByMessageOnlyLeavesTheCopyUnmadeForTheWorker() {
+        mem.messageOnlyAt = RECORDS;
+        descriptors(4096, 1);
+        assertFalse(h.dev.dma().runDirect(mem, NO_LOCK));
+        assertEquals(0, mem.ram[(int) (DST - RAM)], "nothing copied, so the worker's copy is the only one");
+        assertEquals(1, h.dev.dma().runPending(mem, NO_LOCK));
+        assertCopied(0, 4096);
+    }
+
+    @Test
     void aBudgetBoundsWhatTheCallingThreadDoesAndTheWorkerDoesTheRest() {
         descriptors(4096, DmaEngine.DIRECT_DESCRIPTORS + 2);
         assertFalse(h.dev.dma().runDirect(mem, NO_LOCK), "more descriptors than the budget");
@@ -122,13 +132,84 @@ class DmaEngineDirectTest {
         DeviceLock reentering = action -> {
             action.run();
             if (++steps[0] == 1) {
-                // Rule: while one thread runs the engine, the other returns at once and the first finishes both.
+                // Rule: while one thread runs the engine, the other returns at once (asking for a worker run) and
+                // the first finishes both.
                 inner[0] = h.dev.dma().runDirect(mem, NO_LOCK);
             }
         };
         assertEquals(2, h.dev.dma().runPending(mem, reentering));
-        assertTrue(inner[0], "the running one will see the work");
+        assertFalse(inner[0], "the worker is asked to run too, in case the running one stops first");
         assertCopied(0, 4096);
+        assertCopied(1, 4096);
+    }
+
+    /**
+     * The worker finds the ring empty and lets go of the engine; before it has looked at what it found, the
+     * doorbell's thread takes the engine for a new descriptor. The worker must see that it no longer runs the
+     * engine: one completion per descriptor, the head never past the tail.
+     */
+    @Test
+    void aRunnerThatLetGoNeverRunsTheNextOwnersDescriptor() throws Exception {
+        descriptors(4096, 1);
+        java.util.concurrent.CountDownLatch emptySeen = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch goOn = new java.util.concurrent.CountDownLatch(1);
+        int[] steps = new int[1];
+        DeviceLock pausing = action -> {
+            synchronized (h) {
+                action.run();
+            }
+            // Steps: claim slot 0, finish it, claim again and find the ring empty: pause there.
+            if (++steps[0] == 3) {
+                emptySeen.countDown();
+                try {
+                    goOn.await(5, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        int[] workerDone = new int[1];
+        Thread worker = new Thread(() -> workerDone[0] = h.dev.dma().runPending(mem, pausing));
+        worker.start();
+        assertTrue(emptySeen.await(5, java.util.concurrent.TimeUnit.SECONDS));
+        synchronized (h) {
+            mem.putLong(RING + SIZE + DmaDescriptor.SRC, SRC);
+            mem.putLong(RING + SIZE + DmaDescriptor.DST, DST + 0x1000);
+            mem.putInt(RING + SIZE + LENGTH, 4096);
+            mem.putInt(RING + SIZE + FLAGS, flags(IRQ_MSIX, 3));
+            mem.putLong(RING + SIZE + COMPLETION, RECORDS + 8);
+            h.bar0Write(DeviceRegisters.DMA_TAIL, 2);
+        }
+        // The doorbell's thread takes the engine and claims slot 1; while it holds the claim, the worker goes on.
+        java.util.concurrent.CountDownLatch claimedByDirect = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch directGoOn = new java.util.concurrent.CountDownLatch(1);
+        int[] directSteps = new int[1];
+        DeviceLock holdAfterClaim = action -> {
+            synchronized (h) {
+                action.run();
+            }
+            if (++directSteps[0] == 1) {
+                claimedByDirect.countDown();
+                try {
+                    directGoOn.await(5, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        Thread direct = new Thread(() -> h.dev.dma().runDirect(mem, holdAfterClaim));
+        direct.start();
+        assertTrue(claimedByDirect.await(5, java.util.concurrent.TimeUnit.SECONDS));
+        goOn.countDown();
+        worker.join(5000);
+        directGoOn.countDown();
+        direct.join(5000);
+        synchronized (h) {
+            assertEquals(2, h.bar0(DeviceRegisters.DMA_COMPLETED), "each descriptor completed once");
+            assertEquals(2, h.bar0(DeviceRegisters.DMA_HEAD), "the head stops at the tail");
+            assertEquals(2, irq.triggers);
+        }
+        assertEquals(1, workerDone[0], "the worker ran its one descriptor and no other");
         assertCopied(1, 4096);
     }
 }

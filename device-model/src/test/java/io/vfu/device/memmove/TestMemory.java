@@ -19,6 +19,8 @@ final class TestMemory implements GuestMemory {
     long directFrom = -1;
     long directTo = Long.MAX_VALUE;
     long faultFrom = Long.MAX_VALUE;
+    /** A range holding this address is reachable by message only (a window of its own, not mapped). */
+    long messageOnlyAt = -1;
     int directCalls;
 
     TestMemory(long base, int size) {
@@ -51,7 +53,8 @@ final class TestMemory implements GuestMemory {
     public boolean direct(long address, long length, boolean write, DirectAccess access)
             throws GuestMemoryException {
         directCalls++;
-        if (directFrom < 0 || address < directFrom || address + length > directTo) {
+        if (directFrom < 0 || address < directFrom || address + length > directTo
+                || (messageOnlyAt >= address && messageOnlyAt < address + length)) {
             return false;
         }
         if (address + length > faultFrom) {
