@@ -191,8 +191,11 @@ final class GuestBench {
 
     private BlkRun boot(List<String> qemu, Path socket, Duration limit, AfterBoot after, boolean publish)
             throws Exception {
-        Path config = Files.writeString(work.resolve("bench.json"), PerfGuest.serverConfig(DEVICE, socket, publish));
-        Path log = work.resolve("server-guest.log");
+        // Rule: each boot keeps its own config and server log (the published boot is the second one).
+        String boot = publish ? "-published" : "";
+        Path config = Files.writeString(work.resolve("bench" + boot + ".json"), PerfGuest.serverConfig(DEVICE, socket,
+                publish));
+        Path log = work.resolve("server-guest" + boot + ".log");
         try (ServerProcess server = ServerProcess.start(ServerProcess.command(options.serverJar(),
                 options.serverJvmOptions()), List.of("--config", config.toString(), "--metrics-port", "0"), log, 60)) {
             BlkRun run = BlkRun.boot(qemu, limit);

@@ -70,16 +70,24 @@ public final class IvshmemEcho implements AutoCloseable {
                 .redirectOutput(log.toFile()).redirectErrorStream(true).start();
         IvshmemEcho echo = new IvshmemEcho(p, log);
         long deadline = System.nanoTime() + READY_LIMIT.toNanos();
-        // Rule: QEMU may start only once the echo listens, which its ready line says.
-        while (!echo.lines().contains(READY)) {
-            if (!p.isAlive() || System.nanoTime() > deadline) {
-                p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-                throw new IOException("ivshmem-echo did not listen on " + socket + " within "
-                        + READY_LIMIT.toSeconds() + " s: " + echo.tail());
+        boolean ready = false;
+        try {
+            // Rule: QEMU may start only once the echo listens, which its ready line says.
+            while (!echo.lines().contains(READY)) {
+                if (!p.isAlive() || System.nanoTime() > deadline) {
+                    throw new IOException("ivshmem-echo did not listen on " + socket + " within "
+                            + READY_LIMIT.toSeconds() + " s: " + echo.tail());
+                }
+                Thread.sleep(5);
             }
-            Thread.sleep(5);
+            ready = true;
+            return echo;
+        } finally {
+            // Rule: an echo that is not handed to the caller (not ready, or the wait failed) is stopped here.
+            if (!ready) {
+                p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
         }
-        return echo;
     }
 
     private List<String> lines() throws IOException {

@@ -35,7 +35,7 @@ final class LogRateLimit {
      *         that passed
      */
     long admit(String key) {
-        return buckets.computeIfAbsent(key, k -> new Bucket(burst, clock.getAsLong())).take(clock.getAsLong());
+        return buckets.computeIfAbsent(key, k -> new Bucket(burst, clock.getAsLong())).take();
     }
 
     private final class Bucket {
@@ -48,7 +48,8 @@ final class LogRateLimit {
             this.last = now;
         }
 
-        synchronized long take(long now) {
+        synchronized long take() {
+            long now = clock.getAsLong(); // Rule: read under the bucket's lock, so time never runs backwards here.
             // Rule: tokens come back at one per nanosPerLine, up to the burst, however long the key was quiet.
             tokens = Math.min(burst, tokens + (double) Math.max(0, now - last) / nanosPerLine);
             last = now;
