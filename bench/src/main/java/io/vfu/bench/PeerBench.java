@@ -108,8 +108,9 @@ final class PeerBench {
                         c.read4(bar, 0);
                         return new Peer(pciId, OptionalInt.of(bar));
                     }
-                } catch (IOException e) {
-                    // An error reply: this BAR is not readable; the connection itself stays usable.
+                } catch (SyncClient.ErrorReply e) {
+                    // Rule: only an error reply means "not readable" (the connection stays usable); any other
+                    // failure ends the probe, rather than trying the other BARs on a dead socket.
                 }
             }
             return new Peer(pciId, OptionalInt.empty());

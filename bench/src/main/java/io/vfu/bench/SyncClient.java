@@ -77,7 +77,7 @@ final class SyncClient implements AutoCloseable {
         }
         if (f.header().isError()) {
             f.close();
-            throw new IOException("error reply, errno " + f.header().error() + " to command " + f.header().command());
+            throw new ErrorReply(f.header().error(), f.header().command());
         }
         return f;
     }
@@ -195,5 +195,12 @@ final class SyncClient implements AutoCloseable {
     @Override
     public void close() {
         transport.close();
+    }
+
+    /** The server answered a command with an error reply: the connection itself is still in step. */
+    static final class ErrorReply extends IOException {
+        ErrorReply(long errno, int command) {
+            super("error reply, errno " + errno + " to command " + command);
+        }
     }
 }
