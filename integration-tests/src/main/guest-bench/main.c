@@ -38,27 +38,7 @@ uint64_t now_ns(void) {
 
 uint64_t now_ms(void) { return now_ns() / 1000000; }
 
-void note(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    printf("vfu-guestbench: ");
-    vprintf(fmt, ap);
-    printf("\n");
-    fflush(stdout);
-    va_end(ap);
-}
-
-void fail(const char *fmt, ...) {
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    printf("vfu-guestbench: FAIL %s\n", msg);
-    fflush(stdout);
-    size_t used = strlen(R.error);
-    if (used + 3 < sizeof R.error) snprintf(R.error + used, sizeof R.error - used, "%s%s", used ? "; " : "", msg);
-}
+const char *const LOG_PREFIX = "vfu-guestbench";
 
 long arg(const char *key, long def) {
     char k[64];

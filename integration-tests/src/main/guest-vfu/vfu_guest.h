@@ -83,6 +83,8 @@ struct dev {
 
 extern struct result R;
 
+/* log.c: console lines prefixed with the program's LOG_PREFIX (defined in its main.c); fail() also fills R.error. */
+extern const char *const LOG_PREFIX;
 void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t now_ms(void);

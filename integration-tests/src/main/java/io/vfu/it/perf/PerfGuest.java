@@ -22,15 +22,16 @@ import java.util.List;
  *
  * <p>The program's C sources travel in this module's jar as resources: its own ({@code src/main/guest-bench},
  * under {@code io/vfu/it/perf/guest-bench/}) and the guest suite's VFIO plumbing ({@code src/main/guest-vfu}:
- * {@code vfu_guest.h}, {@code vfio_dev.c}). They are compiled together with the host's {@code gcc -static} when
- * a guest is built, so the bench, which has only the jar, builds the same program as a test.
+ * {@code vfu_guest.h}, {@code vfio_dev.c}, {@code log.c}). They are compiled together with the host's
+ * {@code gcc -static} when a guest is built, so the bench, which has only the jar, builds the same program as a
+ * test.
  */
 public final class PerfGuest {
     /** The program's own sources; gcc fails at link time if one is missing. */
     static final List<String> SOURCES = List.of("bench.h", "main.c", "stats.c", "measure.c", "vfu_target.c",
             "edu_target.c", "ivshmem_target.c", "soak.c");
     /** What it takes from the guest suite: the device's registers and the VFIO plumbing. */
-    static final List<String> SHARED = List.of("vfu_guest.h", "vfio_dev.c");
+    static final List<String> SHARED = List.of("vfu_guest.h", "vfio_dev.c", "log.c");
     public static final int MEMORY_MIB = 512;
     /** MSI-X vectors of our device in the bench: room for the soak's widest round. */
     public static final int MSIX_VECTORS = 128;
