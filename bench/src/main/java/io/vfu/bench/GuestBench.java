@@ -33,6 +33,9 @@ final class GuestBench {
 
     private final BenchOptions options;
     private final Path work;
+    /** The initramfs with the guest program, and the floor's echo binary: built at the first boot that needs them. */
+    private Path initrd;
+    private Path echoBinary;
 
     GuestBench(BenchOptions options, Path work) {
         this.options = options;
@@ -171,7 +174,10 @@ final class GuestBench {
     private BlkRun boot(List<String> kernelArgs, Duration limit, AfterBoot after, boolean floor, boolean publish)
             throws Exception {
         Provisioned provisioned = Provisioned.load();
-        Path initrd = PerfGuest.initramfs(provisioned, work);
+        // Rule: the guest program and the echo are compiled once per bench, whatever the number of boots.
+        if (initrd == null) {
+            initrd = PerfGuest.initramfs(provisioned, work);
+        }
         Path socket = work.resolve("bench.sock");
         Files.deleteIfExists(socket);
         if (!floor) {
@@ -180,8 +186,10 @@ final class GuestBench {
         Path floorSocket = work.resolve("floor.sock");
         Files.deleteIfExists(floorSocket);
         // Rule: the echo listens before QEMU starts; QEMU reads its first messages while it realizes the device.
-        try (IvshmemEcho echo = IvshmemEcho.start(IvshmemEcho.build(work.resolve("floor-echo")), floorSocket,
-                PerfGuest.FLOOR_VECTORS)) {
+        if (echoBinary == null) {
+            echoBinary = IvshmemEcho.build(work.resolve("floor-echo"));
+        }
+        try (IvshmemEcho echo = IvshmemEcho.start(echoBinary, floorSocket, PerfGuest.FLOOR_VECTORS)) {
             BlkRun run = boot(PerfGuest.command(provisioned, initrd, socket, floorSocket, kernelArgs), socket, limit,
                     after, publish);
             after.floorEchoes = echo.stop();
