@@ -148,6 +148,10 @@ public final class DeviceEndpoint implements AutoCloseable {
             t.close();
             return;
         }
+        if (limits.polling().enabled()) {
+            // Rule: polling, when on, is per connection and adapts to its client (see ReceivePolling).
+            t.pollBeforeReceiving(limits.polling(), host.metrics().receivePolls());
+        }
         if (waiting.incrementAndGet() > MAX_WAITING) {
             waiting.decrementAndGet();
             // Rule: a client past the admission queue hears EBUSY, as one refused for a busy device.

@@ -38,7 +38,8 @@ public final class Main {
         ServerConfig config = options.config().isPresent()
                 ? ServerConfig.load(options.config().get())
                 : options.singleDeviceConfig();
-        VfuServer server = VfuServer.start(config, options.metricsPort(), options.metricsHost());
+        VfuServer server = VfuServer.start(config, options.metricsPort(), options.metricsHost(),
+                options.limits(config));
         if (options.config().isPresent()) {
             new ConfigReload(server, options.config().get()).onSighup();
         } else {

@@ -2,6 +2,7 @@ package io.vfu.server;
 
 import io.vfu.server.dma.FileMappings;
 import io.vfu.server.dma.MappingBudget;
+import io.vfu.transport.ReceivePolling;
 import java.time.Duration;
 
 /**
@@ -16,8 +17,11 @@ import java.time.Duration;
  *                              mapped once, shared by all its windows; see {@link FileMappings})
  * @param mappedFilesPerProcess the same over every session of the process, within {@code vm.max_map_count}
  *                              (see {@link MappingBudget})
+ * @param polling               how long a session's thread may busy-poll for its client's next message before it
+ *                              sleeps ({@link ReceivePolling}; off by default)
  */
-public record ServerLimits(Duration handshake, Duration send, int mappedFilesPerSession, long mappedFilesPerProcess) {
+public record ServerLimits(Duration handshake, Duration send, int mappedFilesPerSession, long mappedFilesPerProcess,
+                           ReceivePolling polling) {
 
     /**
      * 5 s to speak and to read: far above what a live client needs, short enough that a stuck one frees its
@@ -25,7 +29,7 @@ public record ServerLimits(Duration handshake, Duration send, int mappedFilesPer
      * {@code vm.max_map_count}.
      */
     public static final ServerLimits DEFAULT = new ServerLimits(Duration.ofSeconds(5), Duration.ofSeconds(5),
-            FileMappings.DEFAULT_SESSION_LIMIT, MappingBudget.forThisProcess().limit());
+            FileMappings.DEFAULT_SESSION_LIMIT, MappingBudget.forThisProcess().limit(), ReceivePolling.OFF);
 
     public ServerLimits {
         // Rule: time bounds are positive; a zero would mean "wait forever", which is what they exist to prevent.
@@ -38,15 +42,22 @@ public record ServerLimits(Duration handshake, Duration send, int mappedFilesPer
         if (mappedFilesPerSession < 0 || mappedFilesPerProcess < 0) {
             throw new IllegalArgumentException("mapping limits must not be negative");
         }
+        java.util.Objects.requireNonNull(polling, "polling");
     }
 
     /** These limits with other time bounds. */
     public ServerLimits withTimeouts(Duration handshake, Duration send) {
-        return new ServerLimits(handshake, send, mappedFilesPerSession, mappedFilesPerProcess);
+        return new ServerLimits(handshake, send, mappedFilesPerSession, mappedFilesPerProcess, polling);
     }
 
     /** These limits with other mapping budgets. */
     public ServerLimits withMappedFiles(int perSession, long perProcess) {
-        return new ServerLimits(handshake, send, perSession, perProcess);
+        return new ServerLimits(handshake, send, perSession, perProcess, polling);
+    }
+
+    /** These limits with polling windows of up to {@code max} (zero: no polling). */
+    public ServerLimits withPollMax(Duration max) {
+        return new ServerLimits(handshake, send, mappedFilesPerSession, mappedFilesPerProcess,
+                ReceivePolling.upTo(max));
     }
 }

@@ -54,6 +54,8 @@ final class FrameReader {
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final SocketIo io;
+    /** Polling before a receive blocks; null for none. Set before the reader starts (see the transport). */
+    private volatile AdaptivePoll poll;
     private final TransportLimits limits;
     private final MemorySegment buf = Arena.ofAuto().allocate(CAPACITY, 8);
     /** The view lent frames read their payload through (position and limit set per message). */
@@ -275,6 +277,17 @@ final class FrameReader {
         last.truncated |= truncated;
     }
 
+    /** Polls with {@code p} before each receive that would block from now on; null to stop. */
+    void poll(AdaptivePoll p) {
+        poll = p;
+    }
+
+    /** The current polling window, 0 when not polling (tests and diagnostics). */
+    long pollWindow() {
+        AdaptivePoll p = poll;
+        return p == null ? 0 : p.window();
+    }
+
     /** How many recvmsg calls this reader has made (tests and diagnostics). */
     long calls() {
         return calls;
@@ -283,7 +296,8 @@ final class FrameReader {
     private long receive(MemorySegment into, long offset, long length) throws NativeCallException {
         calls++;
         try {
-            return io.receive(into, offset, length);
+            AdaptivePoll p = poll;
+            return p == null ? io.receive(into, offset, length) : p.receive(io, into, offset, length);
         } catch (NativeCallException e) {
             if (e.errno() != ECONNRESET) {
                 throw e;

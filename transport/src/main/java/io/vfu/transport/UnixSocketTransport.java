@@ -62,7 +62,8 @@ public final class UnixSocketTransport implements Transport {
         this.socket = socket;
         this.limits = limits;
         int fd = socket.fd();
-        // Rule: SocketIo relies on blocking calls; a reader must sleep in recvmsg, not spin on EAGAIN.
+        // Rule: SocketIo relies on blocking calls; a reader sleeps in recvmsg, and polls (MSG_DONTWAIT) only
+        // within the bounded window of pollBeforeReceiving.
         Fds.setBlocking(fd);
         this.in = new SocketIo(fd);
         this.out = new SocketIo(fd);
@@ -242,6 +243,20 @@ public final class UnixSocketTransport implements Transport {
     @Override
     public IOException sendFailure() {
         return sendFailure;
+    }
+
+    /**
+     * Polls the socket before each receive that would block, within {@code polling}'s adaptive window, and
+     * counts what polling did in {@code stats}. {@link ReceivePolling#OFF} turns it off. Call it before the
+     * first receive (a session sets it on a new connection).
+     */
+    public void pollBeforeReceiving(ReceivePolling polling, ReceivePollStats stats) {
+        reader.poll(polling.enabled() ? new AdaptivePoll(polling, java.util.Objects.requireNonNull(stats)) : null);
+    }
+
+    /** The current polling window in nanoseconds, 0 when not polling (tests and diagnostics). */
+    long pollWindow() {
+        return reader.pollWindow();
     }
 
     /** How many recvmsg calls receiving has made so far (tests and diagnostics). */

@@ -19,16 +19,24 @@ import java.util.Optional;
  * @param socketGroup group of the {@code --socket} file (default the server's)
  * @param allowUids   peer uids served besides the server's own
  * @param allowGids   peer effective gids served
+ * @param pollMaxMicros the longest session threads busy-poll before sleeping, if given (over the config's)
  * @param logging     the log level, format and command trace
  */
 public record CliOptions(Optional<Path> socket, Optional<Path> config, Optional<Integer> metricsPort,
                          String metricsHost, Optional<SocketMode> socketMode, Optional<SocketGroup> socketGroup,
-                         List<Long> allowUids, List<Long> allowGids, LogOptions logging) {
+                         List<Long> allowUids, List<Long> allowGids, Optional<Integer> pollMaxMicros,
+                         LogOptions logging) {
 
     public CliOptions {
         java.util.Objects.requireNonNull(logging, "logging");
         allowUids = List.copyOf(allowUids);
         allowGids = List.copyOf(allowGids);
+    }
+
+    /** The limits {@code config} sets, with {@code --poll-max-us} over its polling window when given. */
+    public io.vfu.server.ServerLimits limits(ServerConfig config) {
+        io.vfu.server.ServerLimits limits = config.serverLimits();
+        return pollMaxMicros.map(us -> limits.withPollMax(java.time.Duration.ofNanos(us * 1000L))).orElse(limits);
     }
 
     /** The {@code --socket} form's configuration: the default device with these access options. */

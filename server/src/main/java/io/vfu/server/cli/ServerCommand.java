@@ -2,6 +2,7 @@ package io.vfu.server.cli;
 
 import io.vfu.server.BuildInfo;
 import io.vfu.server.socket.PeerPolicy;
+import io.vfu.server.config.ServerConfig;
 import io.vfu.server.socket.SocketGroup;
 import io.vfu.server.socket.SocketMode;
 import java.io.PrintWriter;
@@ -34,7 +35,8 @@ import picocli.CommandLine.TypeConversionException;
         customSynopsis = {
                 "vfu-server (--socket PATH | --config FILE) [--metrics-port N] [--metrics-host ADDR]",
                 "                  [--socket-mode MODE] [--socket-group GROUP] [--allow-uid UIDS]...",
-                "                  [--allow-gid GIDS]... [--log-level LEVEL] [--log-format FORMAT] [--trace]",
+                "                  [--allow-gid GIDS]... [--poll-max-us N] [--log-level LEVEL]",
+                "                  [--log-format FORMAT] [--trace]",
                 "       vfu-server --help | --version"},
         description = {"", "Serves emulated PCI devices to QEMU's vfio-user-pci, each on its own Unix socket.", ""},
         optionListHeading = "Options:%n",
@@ -48,8 +50,8 @@ import picocli.CommandLine.TypeConversionException;
                 "The server prints a line starting with \"vfu-server ready\" on stdout once every socket listens,",
                 "and removes its sockets on SIGTERM.",
                 "",
-                "Environment: VFU_SOCKET, VFU_CONFIG, VFU_METRICS_PORT, VFU_METRICS_HOST, VFU_LOG_LEVEL and",
-                "VFU_LOG_FORMAT stand for the options of the same name when those are not given.",
+                "Environment: VFU_SOCKET, VFU_CONFIG, VFU_METRICS_PORT, VFU_METRICS_HOST, VFU_POLL_MAX_US,",
+                "VFU_LOG_LEVEL and VFU_LOG_FORMAT stand for the options of the same name when those are not given.",
                 "",
                 "Exit status: 0 after --help or --version, 2 for a usage error, 1 when the server cannot start",
                 "(the reason is on stderr), 143 after SIGTERM."})
@@ -104,6 +106,14 @@ public final class ServerCommand implements Callable<Integer> {
             description = "also serve peers whose effective gid is one of these (comma list; repeatable); "
                     + "supplementary groups are not consulted")
     private List<Long> allowGids = new ArrayList<>();
+
+    @Option(names = "--poll-max-us", paramLabel = "N", defaultValue = "${env:VFU_POLL_MAX_US}",
+            converter = PollConverter.class,
+            description = "let each session's thread busy-poll up to N microseconds (0-1000, adaptive) for its "
+                    + "client's next message before it sleeps: lower latency when the client has a core of its "
+                    + "own; 0 or unset, no polling (overrides a config file's limits.pollMaxMicros; env "
+                    + "VFU_POLL_MAX_US)")
+    private Integer pollMaxMicros;
 
     @CommandLine.Mixin
     private LoggingOptions logging = new LoggingOptions();
@@ -185,7 +195,8 @@ public final class ServerCommand implements Callable<Integer> {
         }
         return new CliOptions(Optional.ofNullable(socketSource), Optional.ofNullable(configSource),
                 Optional.ofNullable(metricsPort), metricsHost, Optional.ofNullable(socketMode),
-                Optional.ofNullable(socketGroup), allowUids, allowGids, logging.options());
+                Optional.ofNullable(socketGroup), allowUids, allowGids, Optional.ofNullable(pollMaxMicros),
+                logging.options());
     }
 
     private ParameterException usage(String message) {
@@ -201,6 +212,25 @@ public final class ServerCommand implements Callable<Integer> {
     }
 
     /** A TCP port, 0 to 65535. */
+    /** {@code --poll-max-us}: microseconds, 0 to {@value ServerConfig#MAX_POLL_MICROS}. */
+    static final class PollConverter implements CommandLine.ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String s) {
+            int us;
+            try {
+                us = Integer.parseInt(s.trim());
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("microseconds (0-" + ServerConfig.MAX_POLL_MICROS + "), not '"
+                        + s + "'");
+            }
+            if (us < 0 || us > ServerConfig.MAX_POLL_MICROS) {
+                throw new TypeConversionException("a polling window is 0-" + ServerConfig.MAX_POLL_MICROS
+                        + " us, not " + us);
+            }
+            return us;
+        }
+    }
+
     static final class PortConverter implements CommandLine.ITypeConverter<Integer> {
         @Override
         public Integer convert(String s) {

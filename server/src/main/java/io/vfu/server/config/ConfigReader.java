@@ -34,7 +34,7 @@ final class ConfigReader {
             "socketGroup", "limits");
     /** The keys of {@code limits}. */
     static final Set<String> LIMITS_KEYS = Set.of("handshakeTimeoutMs", "sendTimeoutMs", "dmaMappedFilesPerSession",
-            "dmaMappedFilesPerProcess");
+            "dmaMappedFilesPerProcess", "pollMaxMicros");
     /** The longest timeout a limit may set, one hour (0 would mean never). */
     private static final long MAX_TIMEOUT_MS = 3_600_000;
 
@@ -163,7 +163,8 @@ final class ConfigReader {
                 integer(o.get("handshakeTimeoutMs"), "limits.handshakeTimeoutMs", 1, MAX_TIMEOUT_MS, ""),
                 integer(o.get("sendTimeoutMs"), "limits.sendTimeoutMs", 1, MAX_TIMEOUT_MS, ""),
                 session == null ? null : session.intValue(),
-                integer(o.get("dmaMappedFilesPerProcess"), "limits.dmaMappedFilesPerProcess", 0, Long.MAX_VALUE, ""));
+                integer(o.get("dmaMappedFilesPerProcess"), "limits.dmaMappedFilesPerProcess", 0, Long.MAX_VALUE, ""),
+                integer(o.get("pollMaxMicros"), "limits.pollMaxMicros", 0, ServerConfig.MAX_POLL_MICROS, ""));
     }
 
     /** {@code node} as an object, or a mistake naming {@code what} it should be. */

@@ -43,15 +43,26 @@ public record ServerConfig(List<DeviceSpec> devices, List<Long> allowedUids, Int
      * What the server grants one client at most, each key optional ({@link ServerLimits#DEFAULT} otherwise):
      *
      * <pre>"limits": {"handshakeTimeoutMs": 5000, "sendTimeoutMs": 5000, "dmaMappedFilesPerSession": 1024,
-     *            "dmaMappedFilesPerProcess": 49146}</pre>
+     *            "dmaMappedFilesPerProcess": 49146, "pollMaxMicros": 0}</pre>
      *
      * @param handshakeTimeoutMs       how long a connection may take to complete VERSION (1 ms .. 1 h)
      * @param sendTimeoutMs            how long a send to a client may make no progress (1 ms .. 1 h)
      * @param dmaMappedFilesPerSession client files one session may have mapped for direct DMA
      * @param dmaMappedFilesPerProcess the same over every session (default from vm.max_map_count)
+     * @param pollMaxMicros            the longest a session's thread busy-polls for the next message before it
+     *                                 sleeps, adaptively (0 .. 1000 us; 0, the default, is no polling)
      */
+    /** The largest polling window a config may ask for (see {@link io.vfu.transport.ReceivePolling#MAX}). */
+    public static final long MAX_POLL_MICROS = 1000;
+
     public record Limits(Long handshakeTimeoutMs, Long sendTimeoutMs, Integer dmaMappedFilesPerSession,
-                         Long dmaMappedFilesPerProcess) {
+                         Long dmaMappedFilesPerProcess, Long pollMaxMicros) {
+
+        /** Limits without a polling setting. */
+        public Limits(Long handshakeTimeoutMs, Long sendTimeoutMs, Integer dmaMappedFilesPerSession,
+                      Long dmaMappedFilesPerProcess) {
+            this(handshakeTimeoutMs, sendTimeoutMs, dmaMappedFilesPerSession, dmaMappedFilesPerProcess, null);
+        }
 
         public Limits {
             for (Long ms : new Long[] {handshakeTimeoutMs, sendTimeoutMs}) {
@@ -63,6 +74,10 @@ public record ServerConfig(List<DeviceSpec> devices, List<Long> allowedUids, Int
             if ((dmaMappedFilesPerSession != null && dmaMappedFilesPerSession < 0)
                     || (dmaMappedFilesPerProcess != null && dmaMappedFilesPerProcess < 0)) {
                 throw new IllegalArgumentException("limits: mapped-file budgets are not negative");
+            }
+            if (pollMaxMicros != null && (pollMaxMicros < 0 || pollMaxMicros > MAX_POLL_MICROS)) {
+                throw new IllegalArgumentException("limits: pollMaxMicros is 0.." + MAX_POLL_MICROS + ": "
+                        + pollMaxMicros);
             }
         }
     }
@@ -106,7 +121,10 @@ public record ServerConfig(List<DeviceSpec> devices, List<Long> allowedUids, Int
                 limits.dmaMappedFilesPerSession() != null ? limits.dmaMappedFilesPerSession()
                         : d.mappedFilesPerSession(),
                 limits.dmaMappedFilesPerProcess() != null ? limits.dmaMappedFilesPerProcess()
-                        : d.mappedFilesPerProcess());
+                        : d.mappedFilesPerProcess(),
+                limits.pollMaxMicros() != null
+                        ? io.vfu.transport.ReceivePolling.upTo(Duration.ofNanos(limits.pollMaxMicros() * 1000))
+                        : d.polling());
     }
 
     /** Devices, uids and metrics port; sockets private, no gids. */

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.vfu.protocol.Command;
 import io.vfu.protocol.Errno;
+import io.vfu.transport.ReceivePollStats;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -52,6 +53,10 @@ public final class DeviceMetrics {
     private final Counter[][] dmaBytes = new Counter[DmaMode.values().length][DmaDirection.values().length];
     private final Map<String, Counter> irqIndexDisables = new ConcurrentHashMap<>();
     private final Map<String, Counter> setIrqs = new ConcurrentHashMap<>();
+    /** What busy-polling did for this device's sessions; exported only while polling is on (see below). */
+    private final ReceivePollStats receivePolls = new ReceivePollStats();
+    private final java.util.concurrent.atomic.AtomicBoolean pollMetersRegistered =
+            new java.util.concurrent.atomic.AtomicBoolean();
     /** Counters of rare events, registered when first counted (an idle device exports none of them). */
     private final Map<String, Counter> events = new ConcurrentHashMap<>();
 
@@ -73,6 +78,28 @@ public final class DeviceMetrics {
                         .tag("direction", d.name().toLowerCase()).register(registry);
             }
         }
+    }
+
+    /**
+     * Where this device's sessions count their polling. The first call registers its meters (the server makes
+     * it only when polling is on): {@code vfu_receive_polls_total{result="hit"|"miss"}} (a message taken while
+     * polling, a wake-up saved; a window that ran out) and {@code vfu_receive_poll_seconds_total} (CPU time spent
+     * polling).
+     */
+    public ReceivePollStats receivePolls() {
+        if (pollMetersRegistered.compareAndSet(false, true)) {
+            functionCounter("vfu.receive.polls", "Session reads that busy-polled: hit = the message came while "
+                    + "polling (a wake-up saved), miss = the window ran out and the thread slept",
+                    Tags.of("result", "hit"), receivePolls, ReceivePollStats::hits);
+            functionCounter("vfu.receive.polls", "Session reads that busy-polled: hit = the message came while "
+                    + "polling (a wake-up saved), miss = the window ran out and the thread slept",
+                    Tags.of("result", "miss"), receivePolls, ReceivePollStats::misses);
+            io.micrometer.core.instrument.FunctionCounter.builder("vfu.receive.poll", receivePolls,
+                    s -> s.pollNanos() / 1e9).baseUnit("seconds")
+                    .description("Time session threads spent busy-polling for their client's next message")
+                    .tags(deviceTag).register(registry);
+        }
+        return receivePolls;
     }
 
     private Timer commandTimer(String command) {

@@ -1,6 +1,7 @@
 package io.vfu.server.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -167,6 +168,23 @@ class ServerCommandTest {
         usageError("--socket", "--help");
         assertTrue(usageError("--socket", "/a", "--metrics-port", "70000").contains("0-65535"));
         assertTrue(usageError("--socket", "/a", "--metrics-port", "x").contains("'x'"));
+    }
+
+    @Test
+    void pollMaxUsOverridesTheConfigsWindowAndIsRangeChecked() {
+        io.vfu.server.config.ServerConfig c = io.vfu.server.config.ServerConfig.single(Path.of("/a"));
+        assertFalse(parse("--socket", "/a").limits(c).polling().enabled(), "no polling unless asked for");
+        assertEquals(java.time.Duration.ofNanos(50_000),
+                parse("--socket", "/a", "--poll-max-us", "50").limits(c).polling().max());
+        io.vfu.server.config.ServerConfig polling = io.vfu.server.config.ServerConfig.parse("c.json", """
+                {"limits": {"pollMaxMicros": 200}, "devices": [{"name": "a", "socket": "/a"}]}""");
+        assertEquals(java.time.Duration.ofNanos(200_000), parse("--config", "/c.json").limits(polling).polling().max(),
+                "the file's window when the option is not given");
+        assertFalse(parse("--config", "/c.json", "--poll-max-us", "0").limits(polling).polling().enabled(),
+                "0 on the command line turns the file's polling off");
+        assertTrue(usageError("--socket", "/a", "--poll-max-us", "1001").contains("0-1000"));
+        assertTrue(usageError("--socket", "/a", "--poll-max-us", "-1").contains("0-1000"));
+        assertTrue(usageError("--socket", "/a", "--poll-max-us", "fast").contains("'fast'"));
     }
 
     @Test

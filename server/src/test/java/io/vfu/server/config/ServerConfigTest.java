@@ -1,6 +1,7 @@
 package io.vfu.server.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -228,5 +229,16 @@ class ServerConfigTest {
         assertTrue(loadError("{\"limits\": {\"sendTimeoutMs\": 0}" + dev).contains("limits.sendTimeoutMs: must be in [1, "));
         assertTrue(loadError("{\"limits\": {\"sendTimeout\": 5}" + dev).contains("sendTimeout"),
                 "an unknown key is refused");
+    }
+
+    @Test
+    void pollingIsOffUnlessAConfigSetsAWindowOfAtMostAMillisecond() throws Exception {
+        String dev = ", \"devices\": [{\"name\": \"a\", \"socket\": \"/x\"}]}";
+        assertFalse(load("{\"limits\": {}" + dev).serverLimits().polling().enabled(), "off by default");
+        ServerConfig on = load("{\"limits\": {\"pollMaxMicros\": 50}" + dev);
+        assertEquals(java.time.Duration.ofNanos(50_000), on.serverLimits().polling().max());
+        assertFalse(load("{\"limits\": {\"pollMaxMicros\": 0}" + dev).serverLimits().polling().enabled());
+        assertTrue(loadError("{\"limits\": {\"pollMaxMicros\": 1001}" + dev).contains("limits.pollMaxMicros"));
+        assertTrue(loadError("{\"limits\": {\"pollMaxMicros\": -1}" + dev).contains("limits.pollMaxMicros"));
     }
 }

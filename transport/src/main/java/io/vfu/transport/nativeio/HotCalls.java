@@ -48,6 +48,15 @@ final class HotCalls {
         return r >= 0 ? r : Libc.recvmsg(fd, msghdr, flags);
     }
 
+    /** recvmsg(2) as it returns: -1 on any failure, errno not read (a polling attempt that found nothing). */
+    static long recvmsgNoErrno(int fd, MemorySegment msghdr, int flags) {
+        try {
+            return (long) RECVMSG.invokeExact(fd, msghdr, flags);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
     /**
      * sendmsg(2): bytes sent; errors as {@link Libc#sendmsg}. Rule: the errno-reading repeat never waits
      * (MSG_DONTWAIT): after a send timeout (SO_SNDTIMEO) the socket is still full and the repeat reports EAGAIN

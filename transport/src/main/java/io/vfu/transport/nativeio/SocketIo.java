@@ -25,6 +25,7 @@ public final class SocketIo {
     private static final int SOL_SOCKET = 1;
     private static final int SCM_RIGHTS = 1;
     private static final int MSG_CTRUNC = 0x8;
+    private static final int MSG_DONTWAIT = 0x40;
     private static final int MSG_NOSIGNAL = 0x4000;
     private static final int MSG_CMSG_CLOEXEC = 0x40000000;
     private static final int SHUT_RDWR = 2;
@@ -68,13 +69,7 @@ public final class SocketIo {
      * @return bytes received; 0 means end of stream
      */
     public long receive(MemorySegment buf, long offset, long length) throws NativeCallException {
-        iov.set(JAVA_LONG, 0, address(buf, offset, length));
-        iov.set(JAVA_LONG, 8, length);
-        msghdr.fill((byte) 0);
-        msghdr.set(ADDRESS, MSG_IOV, iov);
-        msghdr.set(JAVA_LONG, MSG_IOVLEN, 1);
-        msghdr.set(ADDRESS, MSG_CONTROL, control);
-        msghdr.set(JAVA_LONG, MSG_CONTROLLEN, CONTROL_SIZE);
+        prepareReceive(buf, offset, length);
         long n;
         try {
             n = HotCalls.recvmsg(socketFd, msghdr, MSG_CMSG_CLOEXEC);
@@ -84,6 +79,35 @@ public final class SocketIo {
         }
         parseControl();
         return n;
+    }
+
+    /**
+     * As {@link #receive} without waiting (MSG_DONTWAIT): -1 when nothing can be read now. Any failure reads
+     * as -1 too; the caller's blocking {@link #receive} that follows reports it with its errno.
+     */
+    public long tryReceive(MemorySegment buf, long offset, long length) {
+        prepareReceive(buf, offset, length);
+        long n;
+        try {
+            n = HotCalls.recvmsgNoErrno(socketFd, msghdr, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+        } finally {
+            java.lang.ref.Reference.reachabilityFence(buf);
+        }
+        if (n < 0) {
+            return -1; // Rule: a failed recvmsg moved no bytes and no fds; nothing to parse
+        }
+        parseControl();
+        return n;
+    }
+
+    private void prepareReceive(MemorySegment buf, long offset, long length) {
+        iov.set(JAVA_LONG, 0, address(buf, offset, length));
+        iov.set(JAVA_LONG, 8, length);
+        msghdr.fill((byte) 0);
+        msghdr.set(ADDRESS, MSG_IOV, iov);
+        msghdr.set(JAVA_LONG, MSG_IOVLEN, 1);
+        msghdr.set(ADDRESS, MSG_CONTROL, control);
+        msghdr.set(JAVA_LONG, MSG_CONTROLLEN, CONTROL_SIZE);
     }
 
     /**

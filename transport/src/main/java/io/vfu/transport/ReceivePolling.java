@@ -1,0 +1,96 @@
+package io.vfu.transport;
+
+import java.time.Duration;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Busy-polling of a connection's socket before its reader blocks in recvmsg, shared by every connection of a
+ * process. A reader that sleeps pays a wake-up for each message (a scheduler round trip and, on a virtual
+ * machine, an interrupt to the host); one that polls a little while a client is active takes the next message
+ * at once. Each connection adapts its own window (see {@link UnixSocketTransport#pollBeforeReceiving}), as
+ * QEMU's iothreads do with {@code poll-max-ns}: it grows while messages arrive within {@link #max()} of the
+ * reader asking for one and drops to nothing once they come further apart, so an idle client costs no CPU.
+ *
+ * <p>Rule: at most {@link #spinners()} readers of the process poll at any moment; the others sleep at once.
+ * That bounds the CPU polling can take from everything else on the machine (a VM's vCPUs first of all).
+ * Polling pays off when the client has a core of its own; on a small machine where the client (QEMU's vCPU
+ * and its I/O thread) needs every core it can slow the client down, which is why it is off by default.
+ */
+public final class ReceivePolling {
+
+    /** Never polls: every reader sleeps in recvmsg (the default). */
+    public static final ReceivePolling OFF = new ReceivePolling(0, 0);
+
+    /** The most any window may be: polling is for gaps of microseconds, not for waiting. */
+    public static final Duration MAX = Duration.ofMillis(1);
+
+    private final long maxNanos;
+    private final int spinners;
+    private final Semaphore permits;
+
+    private ReceivePolling(long maxNanos, int spinners) {
+        this.maxNanos = maxNanos;
+        this.spinners = spinners;
+        this.permits = new Semaphore(spinners);
+    }
+
+    /**
+     * Polling windows of up to {@code max}, with at most {@code spinners} readers polling at once.
+     *
+     * @throws IllegalArgumentException for a window outside [0, {@link #MAX}] or fewer than one spinner (a zero
+     *                                  window is {@link #OFF})
+     */
+    public static ReceivePolling upTo(Duration max, int spinners) {
+        if (max == null || max.isNegative() || max.compareTo(MAX) > 0) {
+            throw new IllegalArgumentException("a polling window is 0.." + MAX.toNanos() / 1000 + " us: " + max);
+        }
+        if (max.isZero()) {
+            return OFF;
+        }
+        if (spinners < 1) {
+            throw new IllegalArgumentException("at least one reader must be allowed to poll: " + spinners);
+        }
+        return new ReceivePolling(max.toNanos(), spinners);
+    }
+
+    /**
+     * Windows of up to {@code max} with the default number of spinners: half this machine's cores, at least
+     * one, so polling never takes more than half the CPUs.
+     */
+    public static ReceivePolling upTo(Duration max) {
+        return upTo(max, Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
+    }
+
+    /** The largest window a connection grows to; zero when off. */
+    public Duration max() {
+        return Duration.ofNanos(maxNanos);
+    }
+
+    /** How many readers may poll at the same moment. */
+    public int spinners() {
+        return spinners;
+    }
+
+    /** Whether any polling happens. */
+    public boolean enabled() {
+        return maxNanos > 0;
+    }
+
+    long maxNanos() {
+        return maxNanos;
+    }
+
+    /** Takes a spinner's place if one is free; never waits. */
+    boolean tryStartSpin() {
+        return permits.tryAcquire();
+    }
+
+    void endSpin() {
+        permits.release();
+    }
+
+    @Override
+    public String toString() {
+        return enabled() ? "polling up to " + maxNanos / 1000 + " us, " + spinners + " at once" : "no polling";
+    }
+}
