@@ -12,23 +12,64 @@ import java.util.OptionalInt;
  * libvfio-user's gpio sample), both measured by the same {@link SyncClient} in the same run. Each run makes one
  * connection to each side and times, after the same warm-up, the config-space read (REGION_READ of 4 bytes at
  * offset 0) and, when the peer has a readable BAR, a 4-byte BAR read (ours: BAR0's ID register; the peer's:
- * offset 0 of its first readable BAR, found by DEVICE_GET_REGION_INFO).
+ * offset 0 of its first readable BAR, found by DEVICE_GET_REGION_INFO). Unless {@code --peer-poll-us 0}, a
+ * third target is measured the same way: a second server of ours with {@code --poll-max-us N} (busy-polling its
+ * session socket before blocking), its figures under {@code poll_}.
  *
- * <p>Rules: the sides alternate which goes first (ours on even runs, the peer on odd ones), so a drift in a
- * shared machine's load falls on both alike; every figure is the median over the runs; a ratio is ours / the
- * peer's, taken per run and its median reported (above 1: we are slower). Our server is started here with the
- * usual server options; the peer is only connected to, never started or stopped.
+ * <p>Rules: the targets take turns going first (run i starts with target i mod their count and goes on in the
+ * order ours, peer, poll), so a drift in a shared machine's load falls on all alike; every figure is the median
+ * over the runs; a ratio is ours (or poll) / the peer's, taken per run and its median reported (above 1: we are
+ * slower). Our servers are started here with the usual server options, once for all runs; the peer is only
+ * connected to, never started or stopped.
  */
 final class PeerBench {
 
     /** Config space (VFU_PCI_DEV_CFG_REGION_IDX in libvfio-user, VFIO_PCI_CONFIG_REGION_INDEX in VFIO). */
     private static final int CONFIG = SyncClient.REGION_CONFIG;
 
+    /**
+     * {@code --peer-poll-us}'s default. 50 us is QEMU's order of magnitude (an iothread's {@code poll-max-ns}
+     * defaults to 32,768 ns) and covers one client round trip on a 2-core machine (measured ~20-30 us at p50,
+     * see BENCH.md), so a session thread polling this long usually sees a synchronous client's next request
+     * arrive before it would block.
+     */
+    static final int DEFAULT_POLL_MAX_US = 50;
+
+    /** The largest {@code --poll-max-us} the server accepts. */
+    static final int MAX_POLL_MAX_US = 1000;
+
+    /** Where each target sits in the list: ours first, the peer second, then (if measured) the polling server. */
+    private static final int OURS = 0;
+    private static final int PEER = 1;
+
     private PeerBench() {
     }
 
-    /** One server as the client sees it: where it listens and which BAR register (if any) it reads. */
-    private record Target(String name, Path socket, OptionalInt bar, long barOffset) {
+    /**
+     * One server as the client sees it: its name in errors, the prefix of its keys, how its figures' notes name
+     * it, where it listens and which BAR register (if any) it reads.
+     */
+    private record Target(String name, String prefix, String label, Path socket, OptionalInt bar, long barOffset) {
+    }
+
+    /** A server of ours started here: its socket, GC log and stderr log in the work directory. */
+    private record Ours(Path socket, Path gcLog, Path log) {
+
+        /** The files of the server named by {@code suffix} ("" for the first, whose names predate the second). */
+        static Ours in(Path work, String suffix) {
+            return new Ours(work.resolve("ours" + suffix + ".sock"), work.resolve("gc-peer-bench" + suffix + ".log"),
+                    work.resolve("server" + suffix + ".log"));
+        }
+
+        /** Starts it with the bench's server JVM options plus its own GC log, and {@code args} after the socket. */
+        ServerProcess start(BenchOptions o, List<String> args) throws IOException {
+            Files.deleteIfExists(gcLog);
+            List<String> jvm = new ArrayList<>(o.serverJvmOptions());
+            jvm.add(GcLog.options(gcLog));
+            List<String> all = new ArrayList<>(List.of("--socket", socket.toString()));
+            all.addAll(args);
+            return ServerProcess.start(ServerProcess.command(o.serverJar(), jvm), all, log, 60);
+        }
     }
 
     /** One connection's figures: the config read and, if measured, the BAR read. */
@@ -46,52 +87,70 @@ final class PeerBench {
         r.put("smoke", o.smoke());
         r.put("runs", o.runs());
         r.put("peer_socket", o.peerSocket().toString());
+        r.put("peer_poll_us", o.peerPollUs(), "--poll-max-us of the poll_ server (0: not measured)");
 
         Files.createDirectories(work);
-        Path sock = work.resolve("ours.sock");
-        Path gcLog = work.resolve("gc-peer-bench.log");
-        Path log = work.resolve("server.log");
-        Files.deleteIfExists(gcLog);
-        List<String> opts = new ArrayList<>(o.serverJvmOptions());
-        opts.add(GcLog.options(gcLog));
-        int n = o.runs();
-        Timing[] ours = new Timing[n];
-        Timing[] peer = new Timing[n];
+        Ours ours = Ours.in(work, "");
+        // Rule: --peer-poll-us 0 drops the polling server, its runs and every poll_ key.
+        Ours poll = o.peerPollUs() > 0 ? Ours.in(work, "-poll") : null;
+        List<String> pollArgs = List.of("--poll-max-us", Integer.toString(o.peerPollUs()));
+        String pollLabel = "ours with " + String.join(" ", pollArgs);
+        List<Target> targets = new ArrayList<>();
+        Timing[][] timings;
         Peer probe;
-        try (ServerProcess srv = ServerProcess.start(ServerProcess.command(o.serverJar(), opts),
-                List.of("--socket", sock.toString()), log, 60)) {
+        try (ServerProcess srv = ours.start(o, List.of());
+             ServerProcess pollSrv = poll == null ? null : poll.start(o, pollArgs)) {
             probe = probe(o.peerSocket());
-            // Rule: the BAR read is measured on both sides or on neither, so the sides see the same sequence.
-            Target us = new Target("ours", sock, probe.bar().isPresent() ? OptionalInt.of(SyncClient.REGION_BAR0)
-                    : OptionalInt.empty(), ServerBench.BAR0_ID);
-            Target them = new Target("peer", o.peerSocket(), probe.bar(), 0);
-            for (int i = 0; i < n; i++) {
-                if (i % 2 == 0) {
-                    ours[i] = measure(us, o);
-                    peer[i] = measure(them, o);
-                } else {
-                    peer[i] = measure(them, o);
-                    ours[i] = measure(us, o);
-                }
+            // Rule: the BAR read is measured on every target or on none, so all see the same sequence.
+            OptionalInt ourBar = probe.bar().isPresent() ? OptionalInt.of(SyncClient.REGION_BAR0)
+                    : OptionalInt.empty();
+            targets.add(new Target("ours", "", "ours", ours.socket(), ourBar, ServerBench.BAR0_ID));
+            targets.add(new Target("peer", "peer_", "the peer", o.peerSocket(), probe.bar(), 0));
+            if (poll != null) {
+                targets.add(new Target("poll", "poll_", pollLabel, poll.socket(), ourBar, ServerBench.BAR0_ID));
             }
+            timings = measureAll(targets, o);
         }
         r.put("peer_pci_id", probe.pciId(), "vendor:device read from the peer's config space");
         r.put("peer_bar", probe.bar().isPresent() ? probe.bar().getAsInt() : -1,
                 "the peer's BAR the BAR figures read at offset 0 (-1: none readable, no BAR figures)");
-        putLatency(r, "cfgread", ours, peer, false, "REGION_READ 4 B of config space at 0, synchronous");
+        putLatency(r, "cfgread", targets, timings, false, "REGION_READ 4 B of config space at 0, synchronous");
         if (probe.bar().isPresent()) {
-            putLatency(r, "barread", ours, peer, true, "REGION_READ 4 B at offset 0 of a BAR (ours: BAR0 ID)");
+            putLatency(r, "barread", targets, timings, true, "REGION_READ 4 B at offset 0 of a BAR (ours: BAR0 ID)");
         }
-        GcLog pauses = GcLog.parse(gcLog); // complete: our server has exited
+        GcLog pauses = GcLog.parse(ours.gcLog()); // complete: our servers have exited
         r.put("ours_gc_pauses", pauses.pauses(), "GC pauses in our server's life (all runs, warm-ups included)");
         r.put("ours_gc_pause_max_ms", pauses.maxMillis());
+        if (poll != null) {
+            GcLog pollPauses = GcLog.parse(poll.gcLog());
+            r.put("poll_gc_pauses", pollPauses.pauses(), "the same for " + pollLabel);
+            r.put("poll_gc_pause_max_ms", pollPauses.maxMillis());
+        }
         r.put("load_avg_1m_end", Bench.loadAverage());
         if (o.workDir() == null) {
-            for (Path p : List.of(sock, gcLog, log, work)) {
-                Files.deleteIfExists(p);
+            for (Ours s : poll == null ? List.of(ours) : List.of(ours, poll)) {
+                for (Path p : List.of(s.socket(), s.gcLog(), s.log())) {
+                    Files.deleteIfExists(p);
+                }
             }
+            Files.deleteIfExists(work);
         }
         return r;
+    }
+
+    /** Every run, one connection to each target; the result is indexed by target, then run. */
+    private static Timing[][] measureAll(List<Target> targets, BenchOptions o) throws IOException {
+        int k = targets.size();
+        Timing[][] timings = new Timing[k][o.runs()];
+        for (int i = 0; i < o.runs(); i++) {
+            // Rule: run i starts with target i mod k and goes on in list order, so over k runs each target goes
+            // first once and no target always goes first.
+            for (int j = 0; j < k; j++) {
+                int t = (i + j) % k;
+                timings[t][i] = measure(targets.get(t), o);
+            }
+        }
+        return timings;
     }
 
     /**
@@ -131,27 +190,44 @@ final class PeerBench {
     }
 
     /**
-     * Our figures under {@code name}, the peer's under {@code peer_name}, and the per-run ratios ours / peer for
-     * p50 and p99; each value the median of the runs.
+     * Each target's figures under its prefix and {@code name} (ours: no prefix), then, for every target but the
+     * peer, the per-run ratios it / peer for p50 and p99 ({@code ratio_<prefix><name>_p50_vs_peer}); each value
+     * the median of the runs. {@code timings} is indexed by target, then run.
      */
-    private static void putLatency(Results r, String name, Timing[] ours, Timing[] peer, boolean bar, String note) {
-        int n = ours.length;
-        double[][] us = new double[4][n];
-        double[][] them = new double[4][n];
-        double[] r50 = new double[n];
-        double[] r99 = new double[n];
-        for (int i = 0; i < n; i++) {
-            Stats a = bar ? ours[i].bar() : ours[i].cfg();
-            Stats b = bar ? peer[i].bar() : peer[i].cfg();
-            fill(us, i, a);
-            fill(them, i, b);
-            r50[i] = (double) a.p50() / b.p50();
-            r99[i] = (double) a.p99() / b.p99();
+    private static void putLatency(Results r, String name, List<Target> targets, Timing[][] timings, boolean bar,
+                                   String note) {
+        for (int t = 0; t < targets.size(); t++) {
+            double[][] v = new double[4][timings[t].length];
+            for (int i = 0; i < v[0].length; i++) {
+                fill(v, i, stats(timings[t][i], bar));
+            }
+            Target target = targets.get(t);
+            put(r, target.prefix() + name, v, t == OURS ? target.label() + ": " + note
+                    : target.label() + ", same client and counts");
         }
-        put(r, name, us, "ours: " + note);
-        put(r, "peer_" + name, them, "the peer, same client and counts");
-        r.put("ratio_" + name + "_p50_vs_peer", Stats.median(r50), "ours / peer, per run (above 1: ours slower)");
-        r.put("ratio_" + name + "_p99_vs_peer", Stats.median(r99));
+        for (int t = 0; t < targets.size(); t++) {
+            if (t == PEER) {
+                continue;
+            }
+            int n = timings[t].length;
+            double[] r50 = new double[n];
+            double[] r99 = new double[n];
+            for (int i = 0; i < n; i++) {
+                Stats a = stats(timings[t][i], bar);
+                Stats b = stats(timings[PEER][i], bar);
+                r50[i] = (double) a.p50() / b.p50();
+                r99[i] = (double) a.p99() / b.p99();
+            }
+            Target target = targets.get(t);
+            String key = "ratio_" + target.prefix() + name;
+            r.put(key + "_p50_vs_peer", Stats.median(r50),
+                    target.label() + " / peer, per run (above 1: " + target.name() + " slower)");
+            r.put(key + "_p99_vs_peer", Stats.median(r99));
+        }
+    }
+
+    private static Stats stats(Timing t, boolean bar) {
+        return bar ? t.bar() : t.cfg();
     }
 
     private static void fill(double[][] into, int run, Stats s) {

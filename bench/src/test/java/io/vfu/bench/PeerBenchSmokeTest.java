@@ -1,6 +1,7 @@
 package io.vfu.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +9,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,30 +27,42 @@ class PeerBenchSmokeTest {
     static final List<String> RATIOS = List.of("ratio_cfgread_p50_vs_peer", "ratio_cfgread_p99_vs_peer",
             "ratio_barread_p50_vs_peer", "ratio_barread_p99_vs_peer");
 
+    /** The third target's figures (our server with {@code --poll-max-us}), present unless --peer-poll-us 0. */
+    static final List<String> POLL = List.of("poll_cfgread_p50_us", "poll_cfgread_p90_us", "poll_cfgread_p99_us",
+            "poll_cfgread_max_us", "poll_barread_p50_us", "poll_barread_p90_us", "poll_barread_p99_us",
+            "poll_barread_max_us", "ratio_poll_cfgread_p50_vs_peer", "ratio_poll_cfgread_p99_vs_peer",
+            "ratio_poll_barread_p50_vs_peer", "ratio_poll_barread_p99_vs_peer");
+
     @Test
     void peerRunAgainstASecondServerOfOurs(@TempDir Path dir) throws Exception {
         Path peerSocket = dir.resolve("peer.sock");
-        try (ServerProcess peer = ServerProcess.start(ServerProcess.command(null, List.of("-XX:+UseSerialGC")),
-                List.of("--socket", peerSocket.toString()), dir.resolve("peer.log"), 60)) {
-            BenchOptions o = BenchOptions.parse("--smoke", "--json", "--peer-socket", peerSocket.toString(),
-                    "--work", dir.resolve("work").toString());
-            JsonNode json = new ObjectMapper().readTree(PeerBench.run(o, dir.resolve("work")).toJson());
+        JsonNode json = run(dir, peerSocket);
 
-            assertEquals(peerSocket.toString(), json.get("peer_socket").asText());
-            // Our default device: the vendor:device its config space starts with, and BAR0 readable.
-            assertTrue(json.get("peer_pci_id").asText().matches("[0-9a-f]{4}:[0-9a-f]{4}"), json.toString());
-            assertEquals(0, json.get("peer_bar").asInt());
-            for (String key : LATENCY) {
-                assertTrue(json.path(key).isNumber() && json.get(key).asDouble() > 0, key + ": " + json.get(key));
-            }
-            for (String key : RATIOS) {
-                double v = json.path(key).asDouble(Double.NaN);
-                assertTrue(json.path(key).isNumber() && v > 0 && Double.isFinite(v), key + ": " + json.get(key));
-            }
-            assertTrue(json.get("cfgread_p99_us").asDouble() >= json.get("cfgread_p50_us").asDouble());
-            assertTrue(json.get("peer_cfgread_p99_us").asDouble() >= json.get("peer_cfgread_p50_us").asDouble());
-            assertTrue(json.get("ours_gc_pauses").isIntegralNumber());
+        assertEquals(peerSocket.toString(), json.get("peer_socket").asText());
+        // Our default device: the vendor:device its config space starts with, and BAR0 readable.
+        assertTrue(json.get("peer_pci_id").asText().matches("[0-9a-f]{4}:[0-9a-f]{4}"), json.toString());
+        assertEquals(0, json.get("peer_bar").asInt());
+        for (String key : LATENCY) {
+            assertTrue(json.path(key).isNumber() && json.get(key).asDouble() > 0, key + ": " + json.get(key));
         }
+        assertPositiveAndFinite(json, RATIOS);
+        assertEquals(PeerBench.DEFAULT_POLL_MAX_US, json.get("peer_poll_us").asInt());
+        assertPositiveAndFinite(json, POLL);
+        assertTrue(json.get("cfgread_p99_us").asDouble() >= json.get("cfgread_p50_us").asDouble());
+        assertTrue(json.get("peer_cfgread_p99_us").asDouble() >= json.get("peer_cfgread_p50_us").asDouble());
+        assertTrue(json.get("poll_cfgread_p99_us").asDouble() >= json.get("poll_cfgread_p50_us").asDouble());
+        assertTrue(json.get("ours_gc_pauses").isIntegralNumber());
+        assertTrue(json.get("poll_gc_pauses").isIntegralNumber());
+    }
+
+    @Test
+    void peerPollZeroDropsThePollingServer(@TempDir Path dir) throws Exception {
+        JsonNode json = run(dir, dir.resolve("peer.sock"), "--peer-poll-us", "0");
+
+        assertPositiveAndFinite(json, RATIOS);
+        assertEquals(0, json.get("peer_poll_us").asInt());
+        List<String> keys = json.propertyStream().map(Map.Entry::getKey).toList();
+        assertFalse(keys.stream().anyMatch(k -> k.startsWith("poll_") || k.startsWith("ratio_poll_")), keys.toString());
     }
 
     @Test
@@ -57,5 +72,36 @@ class PeerBenchSmokeTest {
         assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse("--peer-socket", "/x", "--gc-only"));
         assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse("--peer-socket"));
         assertEquals(Path.of("/x"), BenchOptions.parse("--peer-socket", "/x").peerSocket());
+    }
+
+    @Test
+    void peerPollIsInTheServersRangeAndGoesWithPeerSocket() {
+        assertEquals(50, BenchOptions.parse("--peer-socket", "/x").peerPollUs());
+        assertEquals(0, BenchOptions.parse("--peer-socket", "/x", "--peer-poll-us", "0").peerPollUs());
+        assertEquals(1000, BenchOptions.parse("--peer-socket", "/x", "--peer-poll-us", "1000").peerPollUs());
+        for (String bad : List.of("-1", "1001", "x", "")) {
+            assertThrows(IllegalArgumentException.class,
+                    () -> BenchOptions.parse("--peer-socket", "/x", "--peer-poll-us", bad), bad);
+        }
+        assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse("--peer-socket", "/x", "--peer-poll-us"));
+        assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse("--peer-poll-us", "50"));
+    }
+
+    /** A bench run in smoke mode against a second server of ours listening on {@code peerSocket}. */
+    private static JsonNode run(Path dir, Path peerSocket, String... extra) throws Exception {
+        try (ServerProcess peer = ServerProcess.start(ServerProcess.command(null, List.of("-XX:+UseSerialGC")),
+                List.of("--socket", peerSocket.toString()), dir.resolve("peer.log"), 60)) {
+            List<String> args = Stream.concat(Stream.of("--smoke", "--json", "--peer-socket", peerSocket.toString(),
+                    "--work", dir.resolve("work").toString()), Stream.of(extra)).toList();
+            BenchOptions o = BenchOptions.parse(args.toArray(String[]::new));
+            return new ObjectMapper().readTree(PeerBench.run(o, dir.resolve("work")).toJson());
+        }
+    }
+
+    private static void assertPositiveAndFinite(JsonNode json, List<String> keys) {
+        for (String key : keys) {
+            double v = json.path(key).asDouble(Double.NaN);
+            assertTrue(json.path(key).isNumber() && v > 0 && Double.isFinite(v), key + ": " + json.get(key));
+        }
     }
 }
