@@ -11,14 +11,14 @@ import java.util.List;
 record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<String> serverJvmOptions,
                     int devices, Path cacheDir, Path workDir, boolean gc, boolean gcOnly, int gcDevices,
                     boolean guestBlk, boolean guest, boolean soak, Long soakInterrupts, String shmRegister,
-                    Path peerSocket, int peerPollUs) {
+                    Path peerSocket) {
 
     static final String USAGE = """
             usage: vfu-bench [--smoke] [--json] [--runs N] [--devices N] [--server-jar JAR]
                              [--server-jvm-opt OPT]... [--cache DIR] [--work DIR] [--no-gc | --gc-only]
                              [--gc-devices N] [--guest-blk]
                              [--guest [--shm-register BAR:OFFSET] | --guest --soak [--soak-interrupts N]]
-                             [--peer-socket PATH [--peer-poll-us N]]
+                             [--peer-socket PATH]
               --smoke           everything very briefly (CI); figures are not meaningful
               --json            print one JSON object instead of the table
               --runs N          repeated runs per figure; each figure is their median (default 5, smoke 2)
@@ -48,10 +48,8 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
                                 only the peer comparison: our server (started here) and another vfio-user server
                                 already listening on PATH (e.g. libvfio-user's gpio sample), config-space reads and
                                 a BAR read (if the peer has a readable BAR) by the same client, the servers taking
-                                turns to go first run by run; each one's figures and ours / peer's
-              --peer-poll-us N  with --peer-socket: also a second server of ours with --poll-max-us N, measured in
-                                the same runs (figures poll_*, ratios ratio_poll_*); 0 leaves it out
-                                (0..1000, default 50)
+                                turns to go first run by run; each one's figures and ours / peer's; also a
+                                second server of ours with --poll-max-us 0 (figures nopoll_*)
             """;
 
     static BenchOptions parse(String... args) {
@@ -72,7 +70,6 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
         Long soakInterrupts = null;
         String shm = null;
         Path peer = null;
-        Integer peerPoll = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -93,7 +90,6 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
                 case "--soak-interrupts" -> soakInterrupts = (long) positive(value(args, ++i, a), a);
                 case "--shm-register" -> shm = shmRegister(value(args, ++i, a));
                 case "--peer-socket" -> peer = Path.of(value(args, ++i, a));
-                case "--peer-poll-us" -> peerPoll = between(value(args, ++i, a), a, 0, PeerBench.MAX_POLL_MAX_US);
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
@@ -109,16 +105,13 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
         if (peer != null && (guest || guestBlk || gcOnly)) {
             throw new IllegalArgumentException("--peer-socket excludes --guest, --guest-blk and --gc-only");
         }
-        if (peerPoll != null && peer == null) {
-            throw new IllegalArgumentException("--peer-poll-us goes with --peer-socket");
-        }
         if (jvm.isEmpty()) {
             jvm.add("-XX:+UseSerialGC");
         }
         return new BenchOptions(smoke, json, runs != null ? runs : smoke ? 2 : 5, jar, List.copyOf(jvm),
                 devices != null ? devices : smoke ? 8 : 1000, cache, work, gc, gcOnly,
                 gcDevices != null ? gcDevices : smoke ? 4 : 100, guestBlk, guest, soak, soakInterrupts, shm,
-                peer, peerPoll != null ? peerPoll : PeerBench.DEFAULT_POLL_MAX_US);
+                peer);
     }
 
     private static String value(String[] args, int i, String option) {
@@ -147,14 +140,6 @@ record BenchOptions(boolean smoke, boolean json, int runs, Path serverJar, List<
         int n = number(v, option);
         if (n <= 0) {
             throw new IllegalArgumentException(option + " must be positive");
-        }
-        return n;
-    }
-
-    private static int between(String v, String option, int min, int max) {
-        int n = number(v, option);
-        if (n < min || n > max) {
-            throw new IllegalArgumentException(option + " must be in " + min + ".." + max + ", got " + n);
         }
         return n;
     }

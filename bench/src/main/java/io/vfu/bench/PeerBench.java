@@ -12,13 +12,13 @@ import java.util.OptionalInt;
  * libvfio-user's gpio sample), both measured by the same {@link SyncClient} in the same run. Each run makes one
  * connection to each side and times, after the same warm-up, the config-space read (REGION_READ of 4 bytes at
  * offset 0) and, when the peer has a readable BAR, a 4-byte BAR read (ours: BAR0's ID register; the peer's:
- * offset 0 of its first readable BAR, found by DEVICE_GET_REGION_INFO). Unless {@code --peer-poll-us 0}, a
- * third target is measured the same way: a second server of ours with {@code --poll-max-us N} (busy-polling its
- * session socket before blocking), its figures under {@code poll_}.
+ * offset 0 of its first readable BAR, found by DEVICE_GET_REGION_INFO). A third target is measured the same way:
+ * a second server of ours with {@code --poll-max-us 0}, that is without the session polling our server does by
+ * default, its figures under {@code nopoll_}, so the run shows what polling buys.
  *
  * <p>Rules: the targets take turns going first (run i starts with target i mod their count and goes on in the
- * order ours, peer, poll), so a drift in a shared machine's load falls on all alike; every figure is the median
- * over the runs; a ratio is ours (or poll) / the peer's, taken per run and its median reported (above 1: we are
+ * order ours, peer, nopoll), so a drift in a shared machine's load falls on all alike; every figure is the median
+ * over the runs; a ratio is ours (or nopoll) / the peer's, taken per run and its median reported (above 1: we are
  * slower). Our servers are started here with the usual server options, once for all runs; the peer is only
  * connected to, never started or stopped.
  */
@@ -27,18 +27,10 @@ final class PeerBench {
     /** Config space (VFU_PCI_DEV_CFG_REGION_IDX in libvfio-user, VFIO_PCI_CONFIG_REGION_INDEX in VFIO). */
     private static final int CONFIG = SyncClient.REGION_CONFIG;
 
-    /**
-     * {@code --peer-poll-us}'s default. 50 us is QEMU's order of magnitude (an iothread's {@code poll-max-ns}
-     * defaults to 32,768 ns) and covers one client round trip on a 2-core machine (measured ~20-30 us at p50,
-     * see BENCH.md), so a session thread polling this long usually sees a synchronous client's next request
-     * arrive before it would block.
-     */
-    static final int DEFAULT_POLL_MAX_US = 50;
+    /** The second server of ours: session polling off. */
+    private static final List<String> NO_POLLING = List.of("--poll-max-us", "0");
 
-    /** The largest {@code --poll-max-us} the server accepts. */
-    static final int MAX_POLL_MAX_US = 1000;
-
-    /** Where each target sits in the list: ours first, the peer second, then (if measured) the polling server. */
+    /** Where each target sits in the list: ours first, the peer second, then the server without polling. */
     private static final int OURS = 0;
     private static final int PEER = 1;
 
@@ -87,28 +79,23 @@ final class PeerBench {
         r.put("smoke", o.smoke());
         r.put("runs", o.runs());
         r.put("peer_socket", o.peerSocket().toString());
-        r.put("peer_poll_us", o.peerPollUs(), "--poll-max-us of the poll_ server (0: not measured)");
 
         Files.createDirectories(work);
         Ours ours = Ours.in(work, "");
-        // Rule: --peer-poll-us 0 drops the polling server, its runs and every poll_ key.
-        Ours poll = o.peerPollUs() > 0 ? Ours.in(work, "-poll") : null;
-        List<String> pollArgs = List.of("--poll-max-us", Integer.toString(o.peerPollUs()));
-        String pollLabel = "ours with " + String.join(" ", pollArgs);
+        Ours nopoll = Ours.in(work, "-nopoll");
+        String nopollLabel = "ours with " + String.join(" ", NO_POLLING);
         List<Target> targets = new ArrayList<>();
         Timing[][] timings;
         Peer probe;
         try (ServerProcess srv = ours.start(o, List.of());
-             ServerProcess pollSrv = poll == null ? null : poll.start(o, pollArgs)) {
+             ServerProcess nopollSrv = nopoll.start(o, NO_POLLING)) {
             probe = probe(o.peerSocket());
             // Rule: the BAR read is measured on every target or on none, so all see the same sequence.
             OptionalInt ourBar = probe.bar().isPresent() ? OptionalInt.of(SyncClient.REGION_BAR0)
                     : OptionalInt.empty();
             targets.add(new Target("ours", "", "ours", ours.socket(), ourBar, ServerBench.BAR0_ID));
             targets.add(new Target("peer", "peer_", "the peer", o.peerSocket(), probe.bar(), 0));
-            if (poll != null) {
-                targets.add(new Target("poll", "poll_", pollLabel, poll.socket(), ourBar, ServerBench.BAR0_ID));
-            }
+            targets.add(new Target("nopoll", "nopoll_", nopollLabel, nopoll.socket(), ourBar, ServerBench.BAR0_ID));
             timings = measureAll(targets, o);
         }
         r.put("peer_pci_id", probe.pciId(), "vendor:device read from the peer's config space");
@@ -121,14 +108,12 @@ final class PeerBench {
         GcLog pauses = GcLog.parse(ours.gcLog()); // complete: our servers have exited
         r.put("ours_gc_pauses", pauses.pauses(), "GC pauses in our server's life (all runs, warm-ups included)");
         r.put("ours_gc_pause_max_ms", pauses.maxMillis());
-        if (poll != null) {
-            GcLog pollPauses = GcLog.parse(poll.gcLog());
-            r.put("poll_gc_pauses", pollPauses.pauses(), "the same for " + pollLabel);
-            r.put("poll_gc_pause_max_ms", pollPauses.maxMillis());
-        }
+        GcLog nopollPauses = GcLog.parse(nopoll.gcLog());
+        r.put("nopoll_gc_pauses", nopollPauses.pauses(), "the same for " + nopollLabel);
+        r.put("nopoll_gc_pause_max_ms", nopollPauses.maxMillis());
         r.put("load_avg_1m_end", Bench.loadAverage());
         if (o.workDir() == null) {
-            for (Ours s : poll == null ? List.of(ours) : List.of(ours, poll)) {
+            for (Ours s : List.of(ours, nopoll)) {
                 for (Path p : List.of(s.socket(), s.gcLog(), s.log())) {
                     Files.deleteIfExists(p);
                 }

@@ -1,7 +1,6 @@
 package io.vfu.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,8 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,11 +24,11 @@ class PeerBenchSmokeTest {
     static final List<String> RATIOS = List.of("ratio_cfgread_p50_vs_peer", "ratio_cfgread_p99_vs_peer",
             "ratio_barread_p50_vs_peer", "ratio_barread_p99_vs_peer");
 
-    /** The third target's figures (our server with {@code --poll-max-us}), present unless --peer-poll-us 0. */
-    static final List<String> POLL = List.of("poll_cfgread_p50_us", "poll_cfgread_p90_us", "poll_cfgread_p99_us",
-            "poll_cfgread_max_us", "poll_barread_p50_us", "poll_barread_p90_us", "poll_barread_p99_us",
-            "poll_barread_max_us", "ratio_poll_cfgread_p50_vs_peer", "ratio_poll_cfgread_p99_vs_peer",
-            "ratio_poll_barread_p50_vs_peer", "ratio_poll_barread_p99_vs_peer");
+    /** The third target's figures: our server with {@code --poll-max-us 0} (its default polling off). */
+    static final List<String> NOPOLL = List.of("nopoll_cfgread_p50_us", "nopoll_cfgread_p90_us",
+            "nopoll_cfgread_p99_us", "nopoll_cfgread_max_us", "nopoll_barread_p50_us", "nopoll_barread_p90_us",
+            "nopoll_barread_p99_us", "nopoll_barread_max_us", "ratio_nopoll_cfgread_p50_vs_peer",
+            "ratio_nopoll_cfgread_p99_vs_peer", "ratio_nopoll_barread_p50_vs_peer", "ratio_nopoll_barread_p99_vs_peer");
 
     @Test
     void peerRunAgainstASecondServerOfOurs(@TempDir Path dir) throws Exception {
@@ -46,23 +43,12 @@ class PeerBenchSmokeTest {
             assertTrue(json.path(key).isNumber() && json.get(key).asDouble() > 0, key + ": " + json.get(key));
         }
         assertPositiveAndFinite(json, RATIOS);
-        assertEquals(PeerBench.DEFAULT_POLL_MAX_US, json.get("peer_poll_us").asInt());
-        assertPositiveAndFinite(json, POLL);
+        assertPositiveAndFinite(json, NOPOLL);
         assertTrue(json.get("cfgread_p99_us").asDouble() >= json.get("cfgread_p50_us").asDouble());
         assertTrue(json.get("peer_cfgread_p99_us").asDouble() >= json.get("peer_cfgread_p50_us").asDouble());
-        assertTrue(json.get("poll_cfgread_p99_us").asDouble() >= json.get("poll_cfgread_p50_us").asDouble());
+        assertTrue(json.get("nopoll_cfgread_p99_us").asDouble() >= json.get("nopoll_cfgread_p50_us").asDouble());
         assertTrue(json.get("ours_gc_pauses").isIntegralNumber());
-        assertTrue(json.get("poll_gc_pauses").isIntegralNumber());
-    }
-
-    @Test
-    void peerPollZeroDropsThePollingServer(@TempDir Path dir) throws Exception {
-        JsonNode json = run(dir, dir.resolve("peer.sock"), "--peer-poll-us", "0");
-
-        assertPositiveAndFinite(json, RATIOS);
-        assertEquals(0, json.get("peer_poll_us").asInt());
-        List<String> keys = json.propertyStream().map(Map.Entry::getKey).toList();
-        assertFalse(keys.stream().anyMatch(k -> k.startsWith("poll_") || k.startsWith("ratio_poll_")), keys.toString());
+        assertTrue(json.get("nopoll_gc_pauses").isIntegralNumber());
     }
 
     @Test
@@ -74,26 +60,12 @@ class PeerBenchSmokeTest {
         assertEquals(Path.of("/x"), BenchOptions.parse("--peer-socket", "/x").peerSocket());
     }
 
-    @Test
-    void peerPollIsInTheServersRangeAndGoesWithPeerSocket() {
-        assertEquals(50, BenchOptions.parse("--peer-socket", "/x").peerPollUs());
-        assertEquals(0, BenchOptions.parse("--peer-socket", "/x", "--peer-poll-us", "0").peerPollUs());
-        assertEquals(1000, BenchOptions.parse("--peer-socket", "/x", "--peer-poll-us", "1000").peerPollUs());
-        for (String bad : List.of("-1", "1001", "x", "")) {
-            assertThrows(IllegalArgumentException.class,
-                    () -> BenchOptions.parse("--peer-socket", "/x", "--peer-poll-us", bad), bad);
-        }
-        assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse("--peer-socket", "/x", "--peer-poll-us"));
-        assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse("--peer-poll-us", "50"));
-    }
-
     /** A bench run in smoke mode against a second server of ours listening on {@code peerSocket}. */
-    private static JsonNode run(Path dir, Path peerSocket, String... extra) throws Exception {
+    private static JsonNode run(Path dir, Path peerSocket) throws Exception {
         try (ServerProcess peer = ServerProcess.start(ServerProcess.command(null, List.of("-XX:+UseSerialGC")),
                 List.of("--socket", peerSocket.toString()), dir.resolve("peer.log"), 60)) {
-            List<String> args = Stream.concat(Stream.of("--smoke", "--json", "--peer-socket", peerSocket.toString(),
-                    "--work", dir.resolve("work").toString()), Stream.of(extra)).toList();
-            BenchOptions o = BenchOptions.parse(args.toArray(String[]::new));
+            BenchOptions o = BenchOptions.parse("--smoke", "--json", "--peer-socket", peerSocket.toString(),
+                    "--work", dir.resolve("work").toString());
             return new ObjectMapper().readTree(PeerBench.run(o, dir.resolve("work")).toJson());
         }
     }

@@ -18,18 +18,27 @@ import java.time.Duration;
  * @param mappedFilesPerProcess the same over every session of the process, within {@code vm.max_map_count}
  *                              (see {@link MappingBudget})
  * @param polling               how long a session's thread may busy-poll for its client's next message before it
- *                              sleeps ({@link ReceivePolling}; off by default)
+ *                              sleeps ({@link ReceivePolling}; {@link #DEFAULT_POLL_MAX})
  */
 public record ServerLimits(Duration handshake, Duration send, int mappedFilesPerSession, long mappedFilesPerProcess,
                            ReceivePolling polling) {
 
     /**
+     * The default polling window: QEMU's iothreads poll up to 32,768 ns by default; 50 us also covers the gap a
+     * synchronous client leaves between a reply and its next request on a small VM (measured 15-25 us here),
+     * where a wake-up costs 10-20 us. Measured on a 2-core VM with a TCG guest, it did not slow the guest's
+     * paths, and it took our config read below libvfio-user's at p50 and p99 (BENCH.md).
+     */
+    public static final Duration DEFAULT_POLL_MAX = Duration.ofNanos(50_000);
+
+    /**
      * 5 s to speak and to read: far above what a live client needs, short enough that a stuck one frees its
      * device soon. 1,024 files per session; the process budget derived from this machine's
-     * {@code vm.max_map_count}.
+     * {@code vm.max_map_count}. Session polling up to {@link #DEFAULT_POLL_MAX}.
      */
     public static final ServerLimits DEFAULT = new ServerLimits(Duration.ofSeconds(5), Duration.ofSeconds(5),
-            FileMappings.DEFAULT_SESSION_LIMIT, MappingBudget.forThisProcess().limit(), ReceivePolling.OFF);
+            FileMappings.DEFAULT_SESSION_LIMIT, MappingBudget.forThisProcess().limit(),
+            ReceivePolling.upTo(ServerLimits.DEFAULT_POLL_MAX));
 
     public ServerLimits {
         // Rule: time bounds are positive; a zero would mean "wait forever", which is what they exist to prevent.

@@ -12,13 +12,12 @@ import java.util.concurrent.Semaphore;
  * reader asking for one and drops to nothing once they come further apart, so an idle client costs no CPU.
  *
  * <p>Rule: at most {@link #spinners()} readers of the process poll at any moment; the others sleep at once.
- * That bounds the CPU polling can take from everything else on the machine (a VM's vCPUs first of all).
- * Polling pays off when the client has a core of its own; on a small machine where the client (QEMU's vCPU
- * and its I/O thread) needs every core it can slow the client down, which is why it is off by default.
+ * That bounds the CPU polling can take from everything else on the machine (a VM's vCPUs first of all). While a
+ * client is busy, a poll that catches the next message costs about what the sleep and wake-up it replaces cost.
  */
 public final class ReceivePolling {
 
-    /** Never polls: every reader sleeps in recvmsg (the default). */
+    /** Never polls: every reader sleeps in recvmsg. */
     public static final ReceivePolling OFF = new ReceivePolling(0, 0);
 
     /** The most any window may be: polling is for gaps of microseconds, not for waiting. */

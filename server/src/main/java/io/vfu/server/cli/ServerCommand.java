@@ -110,9 +110,8 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--poll-max-us", paramLabel = "N", defaultValue = "${env:VFU_POLL_MAX_US}",
             converter = PollConverter.class,
             description = "let each session's thread busy-poll up to N microseconds (0-1000, adaptive) for its "
-                    + "client's next message before it sleeps: lower latency when the client has a core of its "
-                    + "own; 0 or unset, no polling (overrides a config file's limits.pollMaxMicros; env "
-                    + "VFU_POLL_MAX_US)")
+                    + "client's next message before it sleeps (default 50; 0: never poll; overrides a config "
+                    + "file's limits.pollMaxMicros; env VFU_POLL_MAX_US)")
     private Integer pollMaxMicros;
 
     @CommandLine.Mixin

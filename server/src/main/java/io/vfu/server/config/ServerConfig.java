@@ -43,14 +43,14 @@ public record ServerConfig(List<DeviceSpec> devices, List<Long> allowedUids, Int
      * What the server grants one client at most, each key optional ({@link ServerLimits#DEFAULT} otherwise):
      *
      * <pre>"limits": {"handshakeTimeoutMs": 5000, "sendTimeoutMs": 5000, "dmaMappedFilesPerSession": 1024,
-     *            "dmaMappedFilesPerProcess": 49146, "pollMaxMicros": 0}</pre>
+     *            "dmaMappedFilesPerProcess": 49146, "pollMaxMicros": 50}</pre>
      *
      * @param handshakeTimeoutMs       how long a connection may take to complete VERSION (1 ms .. 1 h)
      * @param sendTimeoutMs            how long a send to a client may make no progress (1 ms .. 1 h)
      * @param dmaMappedFilesPerSession client files one session may have mapped for direct DMA
      * @param dmaMappedFilesPerProcess the same over every session (default from vm.max_map_count)
      * @param pollMaxMicros            the longest a session's thread busy-polls for the next message before it
-     *                                 sleeps, adaptively (0 .. 1000 us; 0, the default, is no polling)
+     *                                 sleeps, adaptively (0 .. 1000 us, default 50; 0 is no polling)
      */
     /** The largest polling window a config may ask for (see {@link io.vfu.transport.ReceivePolling#MAX}). */
     public static final long MAX_POLL_MICROS = 1000;

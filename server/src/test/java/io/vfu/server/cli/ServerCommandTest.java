@@ -173,9 +173,11 @@ class ServerCommandTest {
     @Test
     void pollMaxUsOverridesTheConfigsWindowAndIsRangeChecked() {
         io.vfu.server.config.ServerConfig c = io.vfu.server.config.ServerConfig.single(Path.of("/a"));
-        assertFalse(parse("--socket", "/a").limits(c).polling().enabled(), "no polling unless asked for");
-        assertEquals(java.time.Duration.ofNanos(50_000),
-                parse("--socket", "/a", "--poll-max-us", "50").limits(c).polling().max());
+        assertEquals(java.time.Duration.ofNanos(50_000), parse("--socket", "/a").limits(c).polling().max(),
+                "the default window");
+        assertEquals(java.time.Duration.ofNanos(120_000),
+                parse("--socket", "/a", "--poll-max-us", "120").limits(c).polling().max());
+        assertFalse(parse("--socket", "/a", "--poll-max-us", "0").limits(c).polling().enabled(), "0: no polling");
         io.vfu.server.config.ServerConfig polling = io.vfu.server.config.ServerConfig.parse("c.json", """
                 {"limits": {"pollMaxMicros": 200}, "devices": [{"name": "a", "socket": "/a"}]}""");
         assertEquals(java.time.Duration.ofNanos(200_000), parse("--config", "/c.json").limits(polling).polling().max(),

@@ -232,11 +232,12 @@ class ServerConfigTest {
     }
 
     @Test
-    void pollingIsOffUnlessAConfigSetsAWindowOfAtMostAMillisecond() throws Exception {
+    void pollingWindowsAreAtMostAMillisecondAndZeroTurnsPollingOff() throws Exception {
         String dev = ", \"devices\": [{\"name\": \"a\", \"socket\": \"/x\"}]}";
-        assertFalse(load("{\"limits\": {}" + dev).serverLimits().polling().enabled(), "off by default");
-        ServerConfig on = load("{\"limits\": {\"pollMaxMicros\": 50}" + dev);
-        assertEquals(java.time.Duration.ofNanos(50_000), on.serverLimits().polling().max());
+        assertEquals(java.time.Duration.ofNanos(50_000), load("{\"limits\": {}" + dev).serverLimits().polling().max(),
+                "50 us by default");
+        ServerConfig on = load("{\"limits\": {\"pollMaxMicros\": 200}" + dev);
+        assertEquals(java.time.Duration.ofNanos(200_000), on.serverLimits().polling().max());
         assertFalse(load("{\"limits\": {\"pollMaxMicros\": 0}" + dev).serverLimits().polling().enabled());
         assertTrue(loadError("{\"limits\": {\"pollMaxMicros\": 1001}" + dev).contains("limits.pollMaxMicros"));
         assertTrue(loadError("{\"limits\": {\"pollMaxMicros\": -1}" + dev).contains("limits.pollMaxMicros"));
