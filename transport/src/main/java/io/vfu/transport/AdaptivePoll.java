@@ -5,38 +5,37 @@ import io.vfu.transport.nativeio.SocketIo;
 import java.lang.foreign.MemorySegment;
 
 /**
- * One connection's polling window, kept by its reader thread alone. Before a receive would block, the reader
- * polls the socket for up to the window, then sleeps in recvmsg. After each receive the window adapts to how
- * long the message took to come (QEMU's rule for its iothreads): beyond the policy's maximum it drops to zero
- * (the client is idle, polling would be wasted); within it, a window the message outlasted doubles, from
- * {@link #START_NANOS}, up to the maximum. A message that comes inside the window leaves it as it is.
+ * A connection's receive with polling: when its {@link PollWindow} says so and the policy has a spinner's place
+ * free, the reader tries a non-blocking recvmsg until a message comes or the window runs out, then sleeps in
+ * the blocking recvmsg as before. Used by the reader thread alone.
  */
 final class AdaptivePoll {
 
-    /** The first window after a sleep, as QEMU's first growth step (4 us). */
-    static final long START_NANOS = 4_000;
-
     private final ReceivePolling policy;
     private final ReceivePollStats stats;
-    private long window;
+    private final PollWindow window;
 
     AdaptivePoll(ReceivePolling policy, ReceivePollStats stats) {
         this.policy = policy;
         this.stats = stats;
+        this.window = new PollWindow(policy.maxNanos());
     }
 
     /** The current window (tests and diagnostics). */
     long window() {
-        return window;
+        return window.window();
     }
 
     /** One receive as {@link SocketIo#receive}, polling first when the window and a spinner's place allow. */
     long receive(SocketIo io, MemorySegment into, long offset, long length) throws NativeCallException {
         long start = System.nanoTime();
-        if (window > 0 && policy.tryStartSpin()) {
+        boolean polled = false;
+        if (window.wantsPoll() && policy.tryStartSpin()) {
+            polled = true;
             long n = -1;
+            long limit = window.window();
             try {
-                long end = start + window;
+                long end = start + limit;
                 do {
                     n = io.tryReceive(into, offset, length);
                     if (n >= 0) {
@@ -47,24 +46,15 @@ final class AdaptivePoll {
             } finally {
                 policy.endSpin();
             }
+            window.polled(n >= 0);
             if (n >= 0) {
                 stats.hit(System.nanoTime() - start);
                 return n;
             }
-            stats.miss(window);
+            stats.miss(limit);
         }
         long n = io.receive(into, offset, length);
-        adapt(System.nanoTime() - start);
+        window.slept(System.nanoTime() - start, polled);
         return n;
-    }
-
-    /** Rule: the window follows the gap the last sleep measured (see the class comment). */
-    void adapt(long waitedNanos) {
-        long max = policy.maxNanos();
-        if (waitedNanos > max) {
-            window = 0;
-        } else if (window < max) {
-            window = window == 0 ? Math.min(START_NANOS, max) : Math.min(max, window * 2);
-        }
     }
 }

@@ -7,9 +7,10 @@ import java.util.concurrent.Semaphore;
  * Busy-polling of a connection's socket before its reader blocks in recvmsg, shared by every connection of a
  * process. A reader that sleeps pays a wake-up for each message (a scheduler round trip and, on a virtual
  * machine, an interrupt to the host); one that polls a little while a client is active takes the next message
- * at once. Each connection adapts its own window (see {@link UnixSocketTransport#pollBeforeReceiving}), as
- * QEMU's iothreads do with {@code poll-max-ns}: it grows while messages arrive within {@link #max()} of the
- * reader asking for one and drops to nothing once they come further apart, so an idle client costs no CPU.
+ * at once. Each connection adapts its own window (see {@link UnixSocketTransport#pollBeforeReceiving} and
+ * {@code PollWindow}): up to {@link #max()}, covering the gaps its client leaves, nothing once they come further
+ * apart (an idle client costs no CPU, as with QEMU's iothread {@code poll-max-ns}), and it stops polling for a
+ * while when most of its polls run out.
  *
  * <p>Rule: at most {@link #spinners()} readers of the process poll at any moment; the others sleep at once.
  * That bounds the CPU polling can take from everything else on the machine (a VM's vCPUs first of all). While a

@@ -32,6 +32,7 @@ class ReceivePollingTest {
     private UnixSocketTransport b;
     private final ReceivePollStats stats = new ReceivePollStats();
 
+
     @BeforeEach
     void open() throws IOException {
         UnixSocketTransport[] p = UnixSocketTransport.pair(LIMITS);
@@ -135,15 +136,60 @@ class ReceivePollingTest {
     }
 
     @Test
-    void windowsFollowQemusGrowAndResetRule() {
-        AdaptivePoll p = new AdaptivePoll(ReceivePolling.upTo(Duration.ofNanos(50_000), 1), stats);
-        long[] expected = {4_000, 8_000, 16_000, 32_000, 50_000, 50_000};
-        for (long w : expected) {
-            p.adapt(10_000); // each message took 10 us to come: within the maximum
-            assertEquals(w, p.window());
+    void theWindowCoversTwiceTheLastGapUpToTheMaximumAndClosesWhenTheClientIdles() {
+        PollWindow w = new PollWindow(50_000);
+        assertFalse(w.wantsPoll(), "no window before the first message");
+        w.slept(1_000, false);
+        assertEquals(PollWindow.START_NANOS, w.window(), "never below 4 us");
+        w.slept(10_000, false);
+        assertEquals(20_000, w.window(), "a message that outlasted the window: twice its gap");
+        w.slept(5_000, false);
+        assertEquals(20_000, w.window(), "a message inside the window leaves it");
+        w.slept(40_000, false);
+        assertEquals(50_000, w.window(), "at most the maximum");
+        w.slept(50_001, false);
+        assertEquals(0, w.window(), "a gap beyond the maximum closes the window: an idle client costs nothing");
+        assertFalse(w.wantsPoll());
+    }
+
+    @Test
+    void pollingPausesWhenMostWindowsRunOutLongerEachTimeATryFails() {
+        PollWindow w = new PollWindow(50_000);
+        w.slept(10_000, false);
+        for (int i = 0; i < 20; i++) {
+            w.polled(true); // a run of caught messages
         }
-        p.adapt(50_001);
-        assertEquals(0, p.window(), "a gap beyond the maximum resets the window");
+        assertEquals(PollWindow.MAX_CREDIT, w.credit(), "credit is capped, so a change shows soon");
+        // One message caught for two that were not (a client slowed down by the spinning itself): polling
+        // stops after a few of them.
+        for (int i = 0; i < 6 && w.wantsPoll(); i++) {
+            w.polled(i % 3 == 2);
+        }
+        assertFalse(w.wantsPoll(), "one hit in three does not pay for the spinning");
+        int pause = PollWindow.MIN_BACKOFF;
+        for (int round = 0; round < 3; round++) {
+            assertEquals(pause, w.pause());
+            for (int i = 0; i < pause - 1; i++) {
+                w.slept(1_000, false);
+                assertFalse(w.wantsPoll(), "gaps seen while sleeping do not bring polling back early");
+            }
+            w.slept(1_000, false);
+            assertTrue(w.wantsPoll(), "after the pause, one try");
+            w.polled(false);
+            pause *= 2;
+        }
+        assertEquals(pause, w.pause(), "each failed try doubles the pause");
+        for (int i = 0; i < pause; i++) {
+            w.slept(1_000, false);
+        }
+        for (int i = 0; i < PollWindow.MAX_CREDIT; i++) {
+            assertTrue(w.wantsPoll());
+            w.polled(true); // the client has cores of its own again
+        }
+        for (int i = 0; i < 3; i++) {
+            w.polled(false);
+        }
+        assertEquals(PollWindow.MIN_BACKOFF, w.pause(), "polling that paid resets the pause");
     }
 
     @Test
