@@ -210,39 +210,44 @@ public final class ServerCommand implements Callable<Integer> {
         }
     }
 
-    /** A TCP port, 0 to 65535. */
-    /** {@code --poll-max-us}: microseconds, 0 to {@value ServerConfig#MAX_POLL_MICROS}. */
-    static final class PollConverter implements CommandLine.ITypeConverter<Integer> {
+    /** An integer option within [min, max]; a refusal names what the value is and the range. */
+    abstract static class BoundedIntConverter implements CommandLine.ITypeConverter<Integer> {
+        private final String what;
+        private final int min;
+        private final int max;
+
+        BoundedIntConverter(String what, int min, int max) {
+            this.what = what;
+            this.min = min;
+            this.max = max;
+        }
+
         @Override
         public Integer convert(String s) {
-            int us;
+            int v;
             try {
-                us = Integer.parseInt(s.trim());
+                v = Integer.parseInt(s.trim());
             } catch (NumberFormatException e) {
-                throw new TypeConversionException("microseconds (0-" + ServerConfig.MAX_POLL_MICROS + "), not '"
-                        + s + "'");
+                throw new TypeConversionException(what + " (" + min + "-" + max + "), not '" + s + "'");
             }
-            if (us < 0 || us > ServerConfig.MAX_POLL_MICROS) {
-                throw new TypeConversionException("a polling window is 0-" + ServerConfig.MAX_POLL_MICROS
-                        + " us, not " + us);
+            if (v < min || v > max) {
+                throw new TypeConversionException(what + " is " + min + "-" + max + ", not " + v);
             }
-            return us;
+            return v;
         }
     }
 
-    static final class PortConverter implements CommandLine.ITypeConverter<Integer> {
-        @Override
-        public Integer convert(String s) {
-            int p;
-            try {
-                p = Integer.parseInt(s.trim());
-            } catch (NumberFormatException e) {
-                throw new TypeConversionException("a port number (0-65535), not '" + s + "'");
-            }
-            if (p < 0 || p > 65535) {
-                throw new TypeConversionException("a port number is 0-65535, not " + p);
-            }
-            return p;
+    /** {@code --poll-max-us}: microseconds, 0 to {@value ServerConfig#MAX_POLL_MICROS}. */
+    static final class PollConverter extends BoundedIntConverter {
+        PollConverter() {
+            super("a polling window in microseconds", 0, (int) ServerConfig.MAX_POLL_MICROS);
+        }
+    }
+
+    /** A TCP port, 0 to 65535. */
+    static final class PortConverter extends BoundedIntConverter {
+        PortConverter() {
+            super("a port number", 0, 65535);
         }
     }
 
