@@ -46,12 +46,16 @@ final class AdaptivePoll {
             } finally {
                 policy.endSpin();
             }
-            window.polled(n >= 0);
-            if (n >= 0) {
+            if (n > 0) {
+                window.polled(true);
                 stats.hit(System.nanoTime() - start);
                 return n;
             }
-            stats.miss(limit);
+            if (n == 0) {
+                return 0; // end of stream: the session is over, nothing to judge or count
+            }
+            window.polled(false);
+            stats.miss(System.nanoTime() - start);
         }
         long n = io.receive(into, offset, length);
         window.slept(System.nanoTime() - start, polled);

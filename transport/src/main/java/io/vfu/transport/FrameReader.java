@@ -288,7 +288,7 @@ final class FrameReader {
         return p == null ? 0 : p.window();
     }
 
-    /** How many recvmsg calls this reader has made (tests and diagnostics). */
+    /** How many reads this reader has made (one may poll with several non-blocking recvmsg; diagnostics). */
     long calls() {
         return calls;
     }

@@ -4,15 +4,17 @@ import java.time.Duration;
 import java.util.concurrent.Semaphore;
 
 /**
- * Busy-polling of a connection's socket before its reader blocks in recvmsg, shared by every connection of a
- * process. A reader that sleeps pays a wake-up for each message (a scheduler round trip and, on a virtual
+ * Busy-polling of a connection's socket before its reader blocks in recvmsg, shared by the connections of a
+ * server. A reader that sleeps pays a wake-up for each message (a scheduler round trip and, on a virtual
  * machine, an interrupt to the host); one that polls a little while a client is active takes the next message
  * at once. Each connection adapts its own window (see {@link UnixSocketTransport#pollBeforeReceiving} and
  * {@code PollWindow}): up to {@link #max()}, covering the gaps its client leaves, nothing once they come further
  * apart (an idle client costs no CPU, as with QEMU's iothread {@code poll-max-ns}), and it stops polling for a
  * while when most of its polls run out.
  *
- * <p>Rule: at most {@link #spinners()} readers of the process poll at any moment; the others sleep at once.
+ * <p>Rule: at most {@link #spinners()} readers poll at any moment among the connections that share this instance
+ * (a server shares one among all its devices); the others sleep at once. The places are first come, first
+ * served: a busy session keeps polling while others sleep, which is fair enough for a latency aid, and bounded.
  * That bounds the CPU polling can take from everything else on the machine (a VM's vCPUs first of all). While a
  * client is busy, a poll that catches the next message costs about what the sleep and wake-up it replaces cost.
  */
@@ -54,11 +56,18 @@ public final class ReceivePolling {
     }
 
     /**
-     * Windows of up to {@code max} with the default number of spinners: half this machine's cores, at least
-     * one, so polling never takes more than half the CPUs.
+     * Windows of up to {@code max} with the default number of spinners: half the CPUs this JVM may use, so
+     * polling never takes more than half of them; {@link #OFF} with fewer than two (a reader that spins on the
+     * only CPU keeps its client from sending what it waits for).
      */
     public static ReceivePolling upTo(Duration max) {
-        return upTo(max, Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
+        return forCpus(max, Runtime.getRuntime().availableProcessors());
+    }
+
+    /** As {@link #upTo(Duration)} for a machine with {@code cpus} CPUs. */
+    static ReceivePolling forCpus(Duration max, int cpus) {
+        int spinners = cpus / 2;
+        return spinners == 0 ? OFF : upTo(max, spinners);
     }
 
     /** The largest window a connection grows to; zero when off. */

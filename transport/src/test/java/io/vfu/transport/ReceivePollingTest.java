@@ -48,7 +48,8 @@ class ReceivePollingTest {
 
     @Test
     void messagesSentWhileTheReaderPollsArriveWholeWithTheirFdsAndCountAsHits() throws Exception {
-        b.pollBeforeReceiving(ReceivePolling.upTo(MAX, 1), stats);
+        ReceivePolling polling = ReceivePolling.upTo(MAX, 1);
+        b.pollBeforeReceiving(polling, stats);
         int n = 2_000;
         try (EventFd e = EventFd.create()) {
             // The sender paces messages 20 us apart: within the window, so the reader polls for most of them.
@@ -84,6 +85,8 @@ class ReceivePollingTest {
         }
         assertTrue(stats.hits() > 0, "some messages were taken while polling: " + stats.hits());
         assertTrue(stats.pollNanos() > 0);
+        assertTrue(polling.tryStartSpin(), "every poll gave its place back: polling goes on for other readers");
+        polling.endSpin();
     }
 
     @Test
@@ -118,10 +121,13 @@ class ReceivePollingTest {
             a.send(command(i, 8, 0), java.nio.ByteBuffer.allocate(0));
             b.receive().close();
         }
+        assertTrue(b.pollWindow() > 0, "the reader polls before its next read");
+        long misses = stats.misses();
         a.close();
         int before = Fds.openCount();
         assertNull(b.receive(), "end of stream, not a wait");
         assertEquals(before, Fds.openCount(), "the polling receive leaves no fd behind");
+        assertEquals(misses, stats.misses(), "the poll itself saw the end of stream; it did not wait out its window");
     }
 
     @Test
@@ -208,6 +214,9 @@ class ReceivePollingTest {
         assertThrows(IllegalArgumentException.class, () -> ReceivePolling.upTo(Duration.ofMillis(2), 1));
         assertThrows(IllegalArgumentException.class, () -> ReceivePolling.upTo(Duration.ofNanos(-1_000), 1));
         assertThrows(IllegalArgumentException.class, () -> ReceivePolling.upTo(MAX, 0));
-        assertTrue(ReceivePolling.upTo(MAX).spinners() >= 1);
+        assertEquals(ReceivePolling.OFF, ReceivePolling.forCpus(MAX, 1), "one CPU: a spinning reader would hold "
+                + "up its own client");
+        assertEquals(1, ReceivePolling.forCpus(MAX, 2).spinners());
+        assertEquals(4, ReceivePolling.forCpus(MAX, 9).spinners(), "at most half the CPUs poll");
     }
 }

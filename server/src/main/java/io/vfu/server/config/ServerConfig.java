@@ -39,6 +39,9 @@ public record ServerConfig(List<DeviceSpec> devices, List<Long> allowedUids, Int
                            List<Long> allowedGids, SocketMode socketMode, SocketGroup socketGroup,
                            Limits limits) {
 
+    /** The largest polling window a config may ask for (see {@link io.vfu.transport.ReceivePolling#MAX}). */
+    public static final long MAX_POLL_MICROS = 1000;
+
     /**
      * What the server grants one client at most, each key optional ({@link ServerLimits#DEFAULT} otherwise):
      *
@@ -52,9 +55,6 @@ public record ServerConfig(List<DeviceSpec> devices, List<Long> allowedUids, Int
      * @param pollMaxMicros            the longest a session's thread busy-polls for the next message before it
      *                                 sleeps, adaptively (0 .. 1000 us, default 50; 0 is no polling)
      */
-    /** The largest polling window a config may ask for (see {@link io.vfu.transport.ReceivePolling#MAX}). */
-    public static final long MAX_POLL_MICROS = 1000;
-
     public record Limits(Long handshakeTimeoutMs, Long sendTimeoutMs, Integer dmaMappedFilesPerSession,
                          Long dmaMappedFilesPerProcess, Long pollMaxMicros) {
 

@@ -83,7 +83,7 @@ public final class DeviceMetrics {
     /**
      * Where this device's sessions count their polling. The first call registers its meters (the server makes
      * it only when polling is on): {@code vfu_receive_polls_total{result="hit"|"miss"}} (a message taken while
-     * polling, a wake-up saved; a window that ran out) and {@code vfu_receive_poll_seconds_total} (CPU time spent
+     * polling, a wake-up saved; a window that ran out) and {@code vfu_receive_poll_seconds_total} (time spent
      * polling).
      */
     public ReceivePollStats receivePolls() {

@@ -83,7 +83,9 @@ public final class SocketIo {
 
     /**
      * As {@link #receive} without waiting (MSG_DONTWAIT): -1 when nothing can be read now. Any failure reads
-     * as -1 too; the caller's blocking {@link #receive} that follows reports it with its errno.
+     * as -1 too, and the blocking {@link #receive} that follows reports what is left of it: a pending socket
+     * error (ECONNRESET) is taken and cleared by the failed call, so the next read sees end of stream, which is
+     * how the transport treats ECONNRESET anyway.
      */
     public long tryReceive(MemorySegment buf, long offset, long length) {
         prepareReceive(buf, offset, length);
