@@ -88,12 +88,11 @@ public final class DeviceMetrics {
      */
     public ReceivePollStats receivePolls() {
         if (pollMetersRegistered.compareAndSet(false, true)) {
-            functionCounter("vfu.receive.polls", "Session reads that busy-polled: hit = the message came while "
-                    + "polling (a wake-up saved), miss = the window ran out and the thread slept",
-                    Tags.of("result", "hit"), receivePolls, ReceivePollStats::hits);
-            functionCounter("vfu.receive.polls", "Session reads that busy-polled: hit = the message came while "
-                    + "polling (a wake-up saved), miss = the window ran out and the thread slept",
-                    Tags.of("result", "miss"), receivePolls, ReceivePollStats::misses);
+            String polls = "Session reads that busy-polled: hit = the message came while polling (a wake-up "
+                    + "saved), miss = the window ran out and the thread slept";
+            functionCounter("vfu.receive.polls", polls, Tags.of("result", "hit"), receivePolls, ReceivePollStats::hits);
+            functionCounter("vfu.receive.polls", polls, Tags.of("result", "miss"), receivePolls,
+                    ReceivePollStats::misses);
             io.micrometer.core.instrument.FunctionCounter.builder("vfu.receive.poll", receivePolls,
                     s -> s.pollNanos() / 1e9).baseUnit("seconds")
                     .description("Time session threads spent busy-polling for their client's next message")
