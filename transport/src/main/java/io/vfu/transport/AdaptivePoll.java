@@ -5,20 +5,24 @@ import io.vfu.transport.nativeio.SocketIo;
 import java.lang.foreign.MemorySegment;
 
 /**
- * A connection's receive with polling: when its {@link PollWindow} says so and the policy has a spinner's place
- * free, the reader tries a non-blocking recvmsg until a message comes or the window runs out, then sleeps in
- * the blocking recvmsg as before. Used by the reader thread alone.
+ * A connection's receive with polling: when this side has just spoken (a reply, or a request of its own, so an
+ * answer is due), its {@link PollWindow} says so and the policy has a spinner's place free, the reader tries a
+ * non-blocking recvmsg until a message comes or the window runs out, then sleeps in the blocking recvmsg as
+ * before. Used by the reader thread alone.
  */
 final class AdaptivePoll {
 
     private final ReceivePolling policy;
     private final ReceivePollStats stats;
     private final PollWindow window;
+    /** Whether this side sent anything since the last receive (and resets that). */
+    private final java.util.function.BooleanSupplier answerDue;
 
-    AdaptivePoll(ReceivePolling policy, ReceivePollStats stats) {
+    AdaptivePoll(ReceivePolling policy, ReceivePollStats stats, java.util.function.BooleanSupplier answerDue) {
         this.policy = policy;
         this.stats = stats;
         this.window = new PollWindow(policy.maxNanos());
+        this.answerDue = answerDue;
     }
 
     /** The current window (tests and diagnostics). */
@@ -30,7 +34,8 @@ final class AdaptivePoll {
     long receive(SocketIo io, MemorySegment into, long offset, long length) throws NativeCallException {
         long start = System.nanoTime();
         boolean polled = false;
-        if (window.wantsPoll() && policy.tryStartSpin()) {
+        // Rule: poll only for an answer; a posted stream is left to batch up while the reader sleeps.
+        if (answerDue.getAsBoolean() && window.wantsPoll() && policy.tryStartSpin()) {
             polled = true;
             long n = -1;
             long limit = window.window();

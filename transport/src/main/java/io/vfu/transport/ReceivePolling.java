@@ -7,7 +7,9 @@ import java.util.concurrent.Semaphore;
  * Busy-polling of a connection's socket before its reader blocks in recvmsg, shared by the connections of a
  * server. A reader that sleeps pays a wake-up for each message (a scheduler round trip and, on a virtual
  * machine, an interrupt to the host); one that polls a little while a client is active takes the next message
- * at once. Each connection adapts its own window (see {@link UnixSocketTransport#pollBeforeReceiving} and
+ * at once. A reader polls only when its side has just sent something (a reply, or a request of its own), so an
+ * answer is due: a stream of posted messages is read in batches by a reader that sleeps. Each connection adapts
+ * its own window (see {@link UnixSocketTransport#pollBeforeReceiving} and
  * {@code PollWindow}): up to {@link #max()}, covering the gaps its client leaves, nothing once they come further
  * apart (an idle client costs no CPU, as with QEMU's iothread {@code poll-max-ns}), and it stops polling for a
  * while when most of its polls run out.

@@ -52,6 +52,8 @@ public final class UnixSocketTransport implements Transport {
     private volatile IOException sendFailure;
 
     private final FrameReader reader;
+    /** A message was sent since the reader last asked for one (see {@link #spokeSinceAsked}). */
+    private volatile boolean spoke;
     private static final int[] NO_FDS = new int[0];
     private MemorySegment sendBuffer = Arena.ofAuto().allocate(4096, 8);
     /** A little-endian view of {@link #sendBuffer}, replaced with it. */
@@ -201,6 +203,7 @@ public final class UnixSocketTransport implements Transport {
                     .putInt(8, (int) flags).putInt(12, (int) error);
             view.put(Header.SIZE, payload, payload.position(), payload.remaining());
             out.send(buf, total, fds);
+            spoke = true;
         } catch (NativeCallException e) {
             if (closed.get()) {
                 throw new ClosedChannelException();
@@ -251,7 +254,21 @@ public final class UnixSocketTransport implements Transport {
      * first receive (a session sets it on a new connection).
      */
     public void pollBeforeReceiving(ReceivePolling polling, ReceivePollStats stats) {
-        reader.poll(polling.enabled() ? new AdaptivePoll(polling, java.util.Objects.requireNonNull(stats)) : null);
+        reader.poll(polling.enabled()
+                ? new AdaptivePoll(polling, java.util.Objects.requireNonNull(stats), this::spokeSinceAsked) : null);
+    }
+
+    /**
+     * Whether a message went to the peer since the reader last asked, and starts counting afresh. Polling waits
+     * only for an answer: after a reply (or a request of ours) the peer's next message tends to follow within
+     * microseconds, while a stream of posted messages is better read in batches by a reader that sleeps.
+     */
+    private boolean spokeSinceAsked() {
+        if (!spoke) {
+            return false;
+        }
+        spoke = false;
+        return true;
     }
 
     /** The current polling window in nanoseconds, 0 when not polling (tests and diagnostics). */

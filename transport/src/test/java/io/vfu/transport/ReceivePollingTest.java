@@ -52,19 +52,22 @@ class ReceivePollingTest {
         b.pollBeforeReceiving(polling, stats);
         int n = 2_000;
         try (EventFd e = EventFd.create()) {
-            // The sender paces messages 20 us apart: within the window, so the reader polls for most of them.
+            // A request-reply client: each message waits for the reader's answer to the one before; the reader,
+            // having answered, polls for the next.
             CompletableFuture<Void> sender = CompletableFuture.runAsync(() -> {
                 try {
                     for (int i = 0; i < n; i++) {
-                        LockSupport.parkNanos(20_000);
+                        if (i > 0) {
+                            a.receive().close();
+                        }
                         if (i % 10 == 0) {
                             a.send(command(i & 0x7FFF, 8, 8), filled(8, i), e.fd().fd());
                         } else {
                             a.send(command(i & 0x7FFF, 8, 8), filled(8, i));
                         }
                     }
-                } catch (IOException ex) {
-                    throw new java.io.UncheckedIOException(ex);
+                } catch (Exception ex) {
+                    throw new IllegalStateException(ex);
                 }
             });
             for (int i = 0; i < n; i++) {
@@ -79,6 +82,9 @@ class ReceivePollingTest {
                         }
                     }
                 }
+                if (i < n - 1) {
+                    answer(i);
+                }
             }
             sender.get(30, TimeUnit.SECONDS);
             assertEquals(OptionalLong.of(n / 10), e.await(Duration.ofSeconds(1)));
@@ -89,14 +95,52 @@ class ReceivePollingTest {
         polling.endSpin();
     }
 
+    /** The reader's answer to message {@code i}: a reply, read by the client before it sends again. */
+    private void answer(int i) throws IOException {
+        b.send(new io.vfu.protocol.Header(i & 0x7FFF, 8, io.vfu.protocol.Header.SIZE, io.vfu.protocol.Header.TYPE_REPLY,
+                0), java.nio.ByteBuffer.allocate(0));
+    }
+
+    /** {@code n} request-reply rounds, the client sending each request as soon as it has the answer. */
+    private void roundTrips(int n) throws Exception {
+        for (int i = 0; i < n; i++) {
+            a.send(command(i, 8, 0), java.nio.ByteBuffer.allocate(0));
+            b.receive().close();
+            answer(i);
+            a.receive().close();
+        }
+    }
+
+    @Test
+    void aStreamOfPostedMessagesIsReadWithoutPolling() throws Exception {
+        b.pollBeforeReceiving(ReceivePolling.upTo(MAX, 1), stats);
+        CompletableFuture<Void> sender = CompletableFuture.runAsync(() -> {
+            try {
+                for (int i = 0; i < 2_000; i++) {
+                    LockSupport.parkNanos(5_000);
+                    a.send(command(i & 0x7FFF, 8, 8), filled(8, i));
+                }
+            } catch (IOException ex) {
+                throw new java.io.UncheckedIOException(ex);
+            }
+        });
+        for (int i = 0; i < 2_000; i++) {
+            try (Frame f = b.receive()) {
+                assertEquals(i & 0x7FFF, f.header().msgId());
+            }
+        }
+        sender.get(30, TimeUnit.SECONDS);
+        // Gaps this short open a window (a reader that had answered would poll for most of them), but nothing
+        // here was owed an answer.
+        assertEquals(0, stats.hits() + stats.misses(), "the reader slept and read what had come in batches");
+    }
+
     @Test
     void anIdleClientStopsThePolling() throws Exception {
         b.pollBeforeReceiving(ReceivePolling.upTo(MAX, 1), stats);
-        for (int i = 0; i < 20; i++) {
-            a.send(command(i, 8, 0), java.nio.ByteBuffer.allocate(0));
-            b.receive().close();
-        }
+        roundTrips(20);
         assertTrue(b.pollWindow() > 0, "back-to-back messages open a window");
+        answer(20);
         CompletableFuture<Void> late = CompletableFuture.runAsync(() -> {
             LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
             try {
@@ -117,10 +161,9 @@ class ReceivePollingTest {
     @Test
     void endOfStreamEndsAPollingReceive() throws Exception {
         b.pollBeforeReceiving(ReceivePolling.upTo(ReceivePolling.MAX, 1), stats);
-        for (int i = 0; i < 10; i++) {
-            a.send(command(i, 8, 0), java.nio.ByteBuffer.allocate(0));
-            b.receive().close();
-        }
+        roundTrips(10);
+        answer(10);
+        a.receive().close(); // read, so the close is a clean end of stream (unread data would reset it)
         assertTrue(b.pollWindow() > 0, "the reader polls before its next read");
         long misses = stats.misses();
         a.close();
@@ -133,10 +176,7 @@ class ReceivePollingTest {
     @Test
     void offNeverPolls() throws Exception {
         b.pollBeforeReceiving(ReceivePolling.OFF, stats);
-        for (int i = 0; i < 20; i++) {
-            a.send(command(i, 8, 0), java.nio.ByteBuffer.allocate(0));
-            b.receive().close();
-        }
+        roundTrips(20);
         assertEquals(0, b.pollWindow());
         assertEquals(0, stats.hits() + stats.misses());
     }
