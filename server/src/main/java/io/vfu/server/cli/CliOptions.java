@@ -36,7 +36,8 @@ public record CliOptions(Optional<Path> socket, Optional<Path> config, Optional<
     /** The limits {@code config} sets, with {@code --poll-max-us} over its polling window when given. */
     public io.vfu.server.ServerLimits limits(ServerConfig config) {
         io.vfu.server.ServerLimits limits = config.serverLimits();
-        return pollMaxMicros.map(us -> limits.withPollMax(java.time.Duration.ofNanos(us * 1000L))).orElse(limits);
+        return pollMaxMicros.map(us -> limits.withPollMax(
+                java.time.Duration.of(us, java.time.temporal.ChronoUnit.MICROS))).orElse(limits);
     }
 
     /** The {@code --socket} form's configuration: the default device with these access options. */

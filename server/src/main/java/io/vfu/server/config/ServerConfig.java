@@ -115,16 +115,16 @@ public record ServerConfig(List<DeviceSpec> devices, List<Long> allowedUids, Int
         if (limits == null) {
             return d;
         }
-        return new ServerLimits(
+        ServerLimits set = new ServerLimits(
                 limits.handshakeTimeoutMs() != null ? Duration.ofMillis(limits.handshakeTimeoutMs()) : d.handshake(),
                 limits.sendTimeoutMs() != null ? Duration.ofMillis(limits.sendTimeoutMs()) : d.send(),
                 limits.dmaMappedFilesPerSession() != null ? limits.dmaMappedFilesPerSession()
                         : d.mappedFilesPerSession(),
                 limits.dmaMappedFilesPerProcess() != null ? limits.dmaMappedFilesPerProcess()
                         : d.mappedFilesPerProcess(),
-                limits.pollMaxMicros() != null
-                        ? io.vfu.transport.ReceivePolling.upTo(Duration.ofNanos(limits.pollMaxMicros() * 1000))
-                        : d.polling());
+                d.polling());
+        return limits.pollMaxMicros() == null ? set
+                : set.withPollMax(Duration.of(limits.pollMaxMicros(), java.time.temporal.ChronoUnit.MICROS));
     }
 
     /** Devices, uids and metrics port; sockets private, no gids. */

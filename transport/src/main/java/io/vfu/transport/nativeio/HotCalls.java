@@ -39,12 +39,7 @@ final class HotCalls {
 
     /** recvmsg(2): bytes received (0 at end of stream); errors as {@link Libc#recvmsg}. */
     static long recvmsg(int fd, MemorySegment msghdr, int flags) throws NativeCallException {
-        long r;
-        try {
-            r = (long) RECVMSG.invokeExact(fd, msghdr, flags);
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
-        }
+        long r = recvmsgNoErrno(fd, msghdr, flags);
         return r >= 0 ? r : Libc.recvmsg(fd, msghdr, flags);
     }
 
